@@ -1,0 +1,146 @@
+"""Settings for Consulta.
+
+Every setting can be overridden by an environment variable of the same name;
+values are parsed as booleans, integers or strings according to the default.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+class Config:
+    SECRET_KEY: str | None = None
+    DEBUG = False
+    TESTING = False
+
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{BASE_DIR / 'instance' / 'consulta.sqlite3'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Flask-Mail: an immediate e-mail (verification, reset, convocation) goes here.
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Consulta <noreply@consulta.localhost>"
+    MAIL_SUPPRESS_SEND = False
+
+    # Absolute links in e-mails and exports.
+    SERVER_NAME: str | None = None
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+    BABEL_DEFAULT_LOCALE = "it"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = ("it", "en")
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    RATELIMIT_REGISTER = "5 per minute;30 per hour"
+    RATELIMIT_RESET = "5 per minute;20 per hour"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=1)
+
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    # Token lifetimes (seconds).
+    EMAIL_VERIFY_MAX_AGE = 3 * 24 * 3600
+    PASSWORD_RESET_MAX_AGE = 3600
+    UNSUBSCRIBE_MAX_AGE = 365 * 24 * 3600
+
+    PASSWORD_MIN_LENGTH = 10
+    # Authors may edit their own proposals and comments for this long.
+    EDIT_GRACE_MINUTES = 30
+    # Distinct flags that hide an item provisionally in a post-moderated tavolo.
+    FLAGS_TO_HIDE = 3
+    PROPOSALS_PER_PAGE = 20
+    MAX_PER_PAGE = 100
+
+
+def _apply_environment(cls: type[Config]) -> None:
+    for name in dir(cls):
+        if name.isupper() and name in os.environ:
+            setattr(cls, name, _env(name, getattr(cls, name)))
+    if "DATABASE_URL" in os.environ:
+        cls.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ["DATABASE_URL"])
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common postgres:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+    SECRET_KEY = "dev-only-not-secret"
+    MAIL_PORT = 8025
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-only-not-secret"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    RATELIMIT_ENABLED = False
+    PASSWORD_HASH_FAST = True
+    PUBLIC_BASE_URL = "http://localhost"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None) -> type[Config]:
+    name = name or os.environ.get("CONSULTA_CONFIG", "development")
+    try:
+        base = CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"Unknown configuration {name!r}; use one of {sorted(CONFIGS)}") from None
+    cls = type(base.__name__, (base,), {})
+    _apply_environment(cls)
+    if name == "production":
+        if not cls.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set in production")
+        if cls.DEBUG:
+            raise RuntimeError("DEBUG must be off in production")
+    return cls

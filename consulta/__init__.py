@@ -1,0 +1,115 @@
+"""Consulta: the concertazione of a Piano Sociale di Zona."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, session
+from flask_login import current_user
+
+from config import load_config
+from consulta.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+BLUEPRINTS = (
+    ("consulta.ambito", None),
+    ("consulta.accounts", None),
+    ("consulta.organisations", "/organizzazioni"),
+    ("consulta.plan", "/piano"),
+    ("consulta.tavoli", None),
+    ("consulta.proposals", None),
+    ("consulta.comments", None),
+    ("consulta.votes", None),
+    ("consulta.admin", "/gestione"),
+)
+
+
+def select_locale() -> str:
+    languages = ("it", "en")
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return "it"
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=False,
+    )
+    app.config.from_object(load_config(config_name))
+    app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_project_dir() / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_timezone=app.config["BABEL_DEFAULT_TIMEZONE"])
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    limiter.init_app(app)
+    _setup_login(app)
+
+    from consulta.core import sqlite as _sqlite  # noqa: F401  (foreign keys on for SQLite)
+    _import_models()
+
+    import importlib
+
+    for module_name, prefix in BLUEPRINTS:
+        module = importlib.import_module(module_name)
+        app.register_blueprint(module.bp, url_prefix=prefix)
+
+    from consulta.core import errors, security, templating
+
+    errors.register(app)
+    security.register(app)
+    templating.register(app)
+
+    from consulta import cli
+
+    cli.register(app)
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _project_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent
+
+
+def _import_models() -> None:
+    """Import every model module so metadata is complete (migrations, create_all)."""
+    from consulta.accounts import models as _accounts  # noqa: F401
+    from consulta.ambito import models as _ambito  # noqa: F401
+    from consulta.comments import models as _comments  # noqa: F401
+    from consulta.core import audit as _audit  # noqa: F401
+    from consulta.core import notify as _notify  # noqa: F401
+    from consulta.organisations import models as _organisations  # noqa: F401
+    from consulta.plan import models as _plan  # noqa: F401
+    from consulta.proposals import models as _proposals  # noqa: F401
+    from consulta.tavoli import models as _tavoli  # noqa: F401
+    from consulta.votes import models as _votes  # noqa: F401
+
+
+def _setup_login(app: Flask) -> None:
+    from consulta.accounts.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Accedi per continuare."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        return User.from_session_id(session_id)

@@ -1,0 +1,39 @@
+"""The Ambito territoriale (one per installation) and its comuni."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consulta.extensions import db
+
+
+class Ambito(db.Model):
+    __tablename__ = "ambito"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    number: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(String(4000))
+    lead_comune_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comune.id", ondelete="SET NULL")
+    )
+
+    lead_comune: Mapped[Comune | None] = relationship(foreign_keys=[lead_comune_id])
+
+    @classmethod
+    def current(cls) -> Ambito | None:
+        return db.session.execute(select(cls).order_by(cls.id).limit(1)).scalar_one_or_none()
+
+
+class Comune(db.Model):
+    __tablename__ = "comune"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    istat_code: Mapped[str | None] = mapped_column(String(6), unique=True)
+
+    @classmethod
+    def all_sorted(cls) -> list[Comune]:
+        return list(db.session.execute(select(cls).order_by(cls.name)).scalars())

@@ -1,0 +1,3 @@
+"""Routes of the comments domain."""
+
+from consulta.comments import bp  # noqa: F401

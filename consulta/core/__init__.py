@@ -1,0 +1,1 @@
+"""What every domain shares and nothing domain-specific."""

@@ -1,0 +1,56 @@
+"""Template filters and globals shared by every page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode
+
+from flask import request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+
+from consulta.core.db import utcnow
+from consulta.core.text import safe_html
+
+
+def days_left(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    delta = moment - utcnow()
+    return max(delta.days + (1 if delta.seconds else 0), 0) if delta.total_seconds() > 0 else 0
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict(flat=True)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
+
+
+def register(app) -> None:
+    from consulta.ambito.models import Ambito
+    from consulta.organisations.models import CATEGORY_LABELS
+
+    app.jinja_env.filters["rome"] = lambda value, fmt="d MMMM yyyy, HH:mm": (
+        format_datetime(value, fmt) if value else "")
+    app.jinja_env.filters["date_it"] = lambda value, fmt="d MMMM yyyy": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["iso"] = lambda value: value.isoformat() if value else ""
+    app.jinja_env.filters["user_html"] = safe_html
+    app.jinja_env.filters["category_label"] = lambda key: str(CATEGORY_LABELS.get(key, key))
+    app.jinja_env.globals["days_left"] = days_left
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["now"] = utcnow
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def _inject():
+        return {
+            "ambito": Ambito.current(),
+            "current_locale": str(get_locale() or "it"),
+            "site_name": _l("Consulta"),
+        }

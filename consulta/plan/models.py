@@ -1,0 +1,97 @@
+"""Plan editions (Piano Sociale di Zona). The plan record joins them later."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, String, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consulta.core.db import enum_check, enum_column, utcnow
+from consulta.core.permissions import is_admin
+from consulta.core.states import Transition, TransitionTable
+from consulta.extensions import db
+
+if TYPE_CHECKING:
+    from consulta.tavoli.models import Tavolo
+
+
+class PlanStatus(StrEnum):
+    preparing = "preparing"
+    consulting = "consulting"
+    adopted = "adopted"
+    monitoring = "monitoring"
+    closed = "closed"
+
+
+PLAN_STATUS_LABELS = {
+    "preparing": _l("In preparazione"),
+    "consulting": _l("In concertazione"),
+    "adopted": _l("Adottato"),
+    "monitoring": _l("In monitoraggio"),
+    "closed": _l("Concluso"),
+}
+
+
+def _admin(plan, user) -> bool:
+    return is_admin(user)
+
+
+def _has_adoption_reference(plan, ctx) -> str | None:
+    if not (plan.adoption_reference and plan.adoption_date):
+        return "Per adottare il piano servono il riferimento e la data della deliberazione."
+    return None
+
+
+PLAN_TRANSITIONS = TransitionTable("status", [
+    Transition(PlanStatus.preparing, PlanStatus.consulting, allowed=_admin, action="plan.open_consultation"),
+    Transition(PlanStatus.consulting, PlanStatus.preparing, allowed=_admin, action="plan.back_to_preparing"),
+    Transition(PlanStatus.consulting, PlanStatus.adopted, allowed=_admin, action="plan.adopt",
+               requires=_has_adoption_reference),
+    Transition(PlanStatus.adopted, PlanStatus.monitoring, allowed=_admin, action="plan.start_monitoring"),
+    Transition(PlanStatus.monitoring, PlanStatus.closed, allowed=_admin, action="plan.close"),
+])
+
+
+class Plan(db.Model):
+    __tablename__ = "plan"
+    __table_args__ = (
+        enum_check("status", PlanStatus),
+        CheckConstraint("period_end >= period_start", name="period_order"),
+        CheckConstraint(
+            "status IN ('preparing', 'consulting') OR (adoption_reference IS NOT NULL AND adoption_date IS NOT NULL)",
+            name="adopted_has_reference",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[int]
+    period_end: Mapped[int]
+    description: Mapped[str | None] = mapped_column(String(4000))
+    status: Mapped[str] = enum_column(PlanStatus, default=PlanStatus.preparing)
+    adoption_reference: Mapped[str | None] = mapped_column(String(200))
+    adoption_date: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tavoli: Mapped[list[Tavolo]] = relationship(back_populates="plan", order_by="Tavolo.position")
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.period_start}–{self.period_end}"
+
+    @property
+    def status_label(self) -> str:
+        return str(PLAN_STATUS_LABELS[self.status])
+
+    def can_edit(self, user) -> bool:
+        return is_admin(user)
+
+    @classmethod
+    def current(cls) -> Plan | None:
+        """The edition the home page shows: the newest one not in preparation, else the newest."""
+        stmt = select(cls).order_by((cls.status == PlanStatus.preparing).asc(), cls.period_start.desc(), cls.id.desc())
+        return db.session.execute(stmt.limit(1)).scalar_one_or_none()

@@ -1,0 +1,3 @@
+"""Routes of the votes domain."""
+
+from consulta.votes import bp  # noqa: F401

@@ -1,0 +1,585 @@
+"""Shared fixtures: an app per database backend, a CSRF-aware client, a real SMTP
+sink, a real browser, query counting and factories.
+
+Every test that touches the database runs on SQLite and on PostgreSQL. PostgreSQL
+comes from TEST_DATABASE_URL or 127.0.0.1:5432; under CI=true an unreachable
+PostgreSQL or a missing Chromium fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from consulta import create_app
+from consulta.core.db import utcnow
+from consulta.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_BASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DEFAULT_PASSWORD = "Prova-della-Consulta-42"
+
+
+# --------------------------------------------------------------------------- databases
+
+def _pg_url(dbname: str) -> str:
+    return sa.engine.make_url(PG_BASE_URL).set(database=dbname).render_as_string(hide_password=False)
+
+
+_pg_state: dict[str, bool | str] = {}
+
+
+def postgres_available() -> bool:
+    if "ok" not in _pg_state:
+        try:
+            engine = sa.create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            engine.dispose()
+            _pg_state["ok"] = True
+        except Exception as exc:  # report why below
+            _pg_state["ok"] = False
+            _pg_state["why"] = str(exc).splitlines()[0]
+    return bool(_pg_state["ok"])
+
+
+def fresh_postgres_database(name: str) -> str:
+    """Create (or recreate) a scratch database beside the base one and return its URL."""
+    engine = sa.create_engine(PG_BASE_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return _pg_url(name)
+
+
+def require_postgres() -> None:
+    if not postgres_available():
+        message = f"PostgreSQL not reachable at {PG_BASE_URL}: {_pg_state.get('why')}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: PostgreSQL is required)")
+        pytest.skip(message)
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_report_header(config):
+    pg = "reachable" if postgres_available() else f"NOT reachable ({_pg_state.get('why')})"
+    return [f"consulta: PostgreSQL {PG_BASE_URL} {pg}; CI={IN_CI}"]
+
+
+def _database_url(backend: str, tmp_path_factory) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'consulta.sqlite3'}"
+    require_postgres()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return fresh_postgres_database(f"consulta_test_{worker}")
+
+
+# --------------------------------------------------------------------------- SMTP sink
+
+@dataclass
+class SMTPSink:
+    """A real SMTP server (aiosmtpd) on loopback; tests read what it received."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler protocol
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def clear(self) -> None:
+        with self._lock:
+            self.messages.clear()
+            self.envelopes.clear()
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[email.message.EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} e-mail(s), got {len(self.messages)}")
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    @staticmethod
+    def text_of(message: email.message.EmailMessage) -> str:
+        part = message.get_body(preferencelist=("plain", "html"))
+        return part.get_content() if part is not None else ""
+
+    @classmethod
+    def links_in(cls, message: email.message.EmailMessage) -> list[str]:
+        return re.findall(r"https?://[^\s\"'<>]+", cls.text_of(message))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SMTPSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = SMTPSink(port=free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+# --------------------------------------------------------------------------- app and client
+
+class ConsultaClient(FlaskClient):
+    """A test client that sends a valid CSRF token with every form POST, like a browser."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as sess:
+            raw = sess.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+    def open(self, *args, **kwargs):
+        csrf = kwargs.pop("csrf", True)
+        method = (kwargs.get("method") or "GET").upper()
+        data = kwargs.get("data")
+        if csrf and method in {"POST", "PUT", "PATCH", "DELETE"} and kwargs.get("json") is None:
+            data = {} if data is None else data
+            if isinstance(data, dict) and "csrf_token" not in data:
+                kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+        # Each request gets its own app context (fresh `g` and database session), as in
+        # production; afterwards the test's session forgets what it had loaded.
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def login(self, user, password: str = DEFAULT_PASSWORD, remember: bool = False):
+        response = self.post("/accedi", data={"email": user.email, "password": password,
+                                              **({"remember": "y"} if remember else {})})
+        assert response.status_code == 302, f"login failed for {user.email}: {response.status_code}"
+        return response
+
+    def logout(self):
+        return self.post("/esci")
+
+
+def _clean_database() -> None:
+    """Empty every table; faster than recreating the schema."""
+    engine = db.engine
+    tables = list(reversed(db.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(sa.text("PRAGMA foreign_keys=OFF"))
+            for table in tables:
+                conn.execute(table.delete())
+            conn.execute(sa.text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory) -> str:
+    return _database_url(backend, tmp_path_factory)
+
+
+def build_app(database_url: str, smtp_sink: SMTPSink, **overrides):
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAIL_SERVER": smtp_sink.host,
+        "MAIL_PORT": smtp_sink.port,
+        "MAIL_SUPPRESS_SEND": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    app = create_app("testing", **config)
+    app.test_client_class = ConsultaClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def _session_app(database_url, smtp_sink):
+    app = build_app(database_url, smtp_sink)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(_session_app, smtp_sink) -> Iterator:
+    """The app on one backend, with empty tables and an empty SMTP sink."""
+    smtp_sink.clear()
+    with _session_app.app_context():
+        yield _session_app
+        db.session.remove()
+        _clean_database()
+
+
+@pytest.fixture
+def make_app(database_url, smtp_sink, app):
+    """Another app on the same (cleaned) database with some settings changed."""
+    made = []
+
+    def factory(**overrides):
+        made.append(build_app(database_url, smtp_sink, **overrides))
+        return made[-1]
+
+    yield factory
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> ConsultaClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app):
+    return db.session
+
+
+# --------------------------------------------------------------------------- query counting
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """with count_queries() as counter: ...; counter.count is the number of SQL statements."""
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+    return counting
+
+
+# --------------------------------------------------------------------------- factories
+
+@pytest.fixture
+def create_user(app):
+    from consulta.accounts.operations import create_user as make
+
+    counter = iter(range(1, 10_000))
+
+    def factory(*, email=None, display_name=None, password=DEFAULT_PASSWORD, verified=True, role="participant",
+                blocked_reason=None, comune=None, organisation=None, representative=True, **kwargs):
+        n = next(counter)
+        user = make(
+            email=email or f"persona{n}@example.org",
+            display_name=display_name or f"Persona {n}",
+            password=password, verified=verified, role=role, check_password=False,
+            comune_id=comune.id if comune is not None else None,
+            registered_as="representative" if organisation is not None else "citizen",
+            **kwargs,
+        )
+        if blocked_reason:
+            user.blocked_at = utcnow()
+            user.blocked_reason = blocked_reason
+        if organisation is not None:
+            from consulta.organisations.models import Membership
+
+            db.session.add(Membership(user_id=user.id, organisation_id=organisation.id,
+                                      is_representative=representative, status="active", decided_at=utcnow()))
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def dummy_user(create_user):
+    return create_user(email="dummy@example.org", display_name="Dora Dummy")
+
+
+@pytest.fixture
+def admin_user(create_user):
+    return create_user(email="admin@example.org", display_name="Ufficio di Piano", role="admin")
+
+
+@pytest.fixture
+def create_comune(app):
+    from consulta.ambito.models import Comune
+
+    def factory(name="Narni", istat_code=None):
+        from consulta.demo import slugify
+
+        comune = Comune(name=name, slug=slugify(name), istat_code=istat_code)
+        db.session.add(comune)
+        db.session.commit()
+        return comune
+
+    return factory
+
+
+@pytest.fixture
+def ambito(app, create_comune):
+    """The Ambito with three comuni, Narni capofila."""
+    from consulta.ambito.models import Ambito
+
+    narni = create_comune("Narni", "055022")
+    create_comune("Amelia", "055005")
+    create_comune("Otricoli", "055024")
+    a = Ambito(name="Ambito Territoriale Sociale n. 11", number="11", lead_comune_id=narni.id)
+    db.session.add(a)
+    db.session.commit()
+    return a
+
+
+_TAX_CODES = iter(f"9{n:06d}055" for n in range(1, 999_999))
+
+
+def _valid_tax_code() -> str:
+    from stdnum import luhn
+
+    base = next(_TAX_CODES)
+    return base + luhn.calc_check_digit(base)
+
+
+@pytest.fixture
+def create_organisation(app):
+    from consulta.organisations.models import Organisation
+
+    counter = iter(range(1, 10_000))
+
+    def factory(*, name=None, type="volunteer", status="verified", tax_code=None, comune=None, **kwargs):
+        n = next(counter)
+        org = Organisation(
+            name=name or f"Associazione di prova {n}", type=type, tax_code=tax_code or _valid_tax_code(),
+            status=status, verified_at=utcnow() if status == "verified" else None,
+            rejection_reason="Dati incompleti" if status == "rejected" else None,
+            comune_id=comune.id if comune is not None else None, **kwargs,
+        )
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return factory
+
+
+@pytest.fixture
+def create_plan(app):
+    from consulta.plan.models import Plan
+
+    def factory(*, title="Piano Sociale di Zona 2025–2027", status="consulting", period_start=2025,
+                period_end=2027, **kwargs):
+        plan = Plan(title=title, status=status, period_start=period_start, period_end=period_end, **kwargs)
+        db.session.add(plan)
+        db.session.commit()
+        return plan
+
+    return factory
+
+
+@pytest.fixture
+def create_tavolo(app, create_plan):
+    from consulta.core.text import render_markdown
+    from consulta.tavoli.models import Tavolo
+
+    counter = iter(range(1, 10_000))
+
+    def factory(*, plan=None, slug=None, title=None, area="Anziani", phase="open", moderation="post",
+                vote_mode="person", facilitators=(), deadline_days: float | None = 14, description="", **kwargs):
+        n = next(counter)
+        plan = plan or create_plan()
+        tavolo = Tavolo(
+            plan_id=plan.id, slug=slug or f"tavolo-{n}", title=title or f"Tavolo di prova {n}", area=area,
+            phase=phase, moderation=moderation, vote_mode=vote_mode,
+            description=description, description_html=render_markdown(description),
+            proposal_deadline=None if deadline_days is None else utcnow() + timedelta(days=deadline_days),
+            position=n, **kwargs,
+        )
+        tavolo.facilitators.extend(facilitators)
+        db.session.add(tavolo)
+        db.session.commit()
+        return tavolo
+
+    return factory
+
+
+@pytest.fixture
+def tavolo(create_tavolo):
+    return create_tavolo(slug="anziani", title="Anziani")
+
+
+# --------------------------------------------------------------------------- browser
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM}"
+        if IN_CI:
+            pytest.fail(message + " (CI=true: Chromium is required)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    app.config["PUBLIC_BASE_URL"] = "http://127.0.0.1"  # replaced below with the real port
+    with LiveServer(app) as server:
+        app.config["PUBLIC_BASE_URL"] = server.url
+        yield server
+    app.config["PUBLIC_BASE_URL"] = "http://localhost"
+
+
+def _open_page(browser, live_server, width, height, csp_errors):
+    context = browser.new_context(base_url=live_server.url, locale="it-IT",
+                                  viewport={"width": width, "height": height})
+    pg = context.new_page()
+    pg.set_default_timeout(10_000)
+    pg.on("console", lambda msg: csp_errors.append(msg.text)
+          if msg.type == "error" and "Content Security Policy" in msg.text else None)
+    return context, pg
+
+
+@pytest.fixture
+def new_page(_playwright, live_server):
+    """Open browser pages, each in its own context (another person). Fails the test on a CSP violation."""
+    contexts, csp_errors = [], []
+
+    def factory(width=1280, height=900):
+        context, pg = _open_page(_playwright, live_server, width, height, csp_errors)
+        contexts.append(context)
+        return pg
+
+    yield factory
+    for context in contexts:
+        context.close()
+    assert csp_errors == [], f"Content Security Policy violations: {csp_errors}"
+
+
+@pytest.fixture
+def page(new_page):
+    """A fresh desktop-size browser page whose relative URLs go to the live server."""
+    return new_page()
+
+
+AXE_JS = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(pg) -> list[dict]:
+    """Run axe-core in the page for WCAG 2.1 A/AA; returns the violations (empty is good)."""
+    if not AXE_JS.exists():
+        pytest.fail(f"axe-core not installed at {AXE_JS}: run `make assets`")
+    # Loaded from our own origin, so the page's CSP (script-src 'self') allows it.
+    pg.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+    result = pg.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]
+
+
+@pytest.fixture
+def axe():
+    def check(pg):
+        violations = axe_violations(pg)
+        assert violations == [], f"axe-core violations on {pg.url}: {violations}"
+    return check
+
+
+def browser_login(pg, user, password: str = DEFAULT_PASSWORD) -> None:
+    pg.goto("/accedi")
+    pg.get_by_label("E-mail").fill(user.email)
+    pg.get_by_label("Password", exact=True).fill(password)
+    pg.get_by_role("button", name="Accedi").click()
+    pg.wait_for_load_state()
+
+
+@pytest.fixture
+def login_page():
+    return browser_login

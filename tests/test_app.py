@@ -1,0 +1,93 @@
+"""The application shell: home page, health check, errors, headers, configuration."""
+
+import pytest
+
+from config import load_config
+
+
+def test_healthz_reports_the_database(client, backend):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "backend": backend}
+
+
+def test_home_shows_the_ambito_and_its_comuni(client, ambito, tavolo):
+    html = client.get("/").get_data(as_text=True)
+    assert "Ambito Territoriale Sociale n. 11" in html
+    assert "Narni" in html and "(capofila)" in html
+    assert "Anziani" in html
+    assert '<html lang="it">' in html
+
+
+def test_draft_tavoli_are_not_on_the_home_page(client, ambito, create_tavolo):
+    create_tavolo(title="Tavolo segreto in bozza", phase="draft")
+    assert "Tavolo segreto in bozza" not in client.get("/").get_data(as_text=True)
+
+
+def test_unknown_page_is_an_italian_404(client):
+    response = client.get("/non-esiste")
+    assert response.status_code == 404
+    assert "Pagina non trovata" in response.get_data(as_text=True)
+
+
+def test_wrong_method_is_an_italian_405(client):
+    response = client.post("/healthz")
+    assert response.status_code == 405
+    assert "Metodo non consentito" in response.get_data(as_text=True)
+
+
+def test_post_without_csrf_token_is_refused(client):
+    response = client.post("/esci", csrf=False)
+    assert response.status_code == 400
+    assert "Il modulo è scaduto o non è valido" in response.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_language_switch_to_english_and_back(client, ambito):
+    client.get("/lingua/en?next=/")
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+    client.get("/lingua/it")
+    assert '<html lang="it">' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_refuses_offsite_next(client):
+    response = client.get("/lingua/en?next=https://evil.example/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        load_config("production")
+
+
+def test_production_refuses_debug(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DEBUG", "1")
+    with pytest.raises(RuntimeError, match="DEBUG"):
+        load_config("production")
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("DEBUG", raising=False)
+    cfg = load_config("production")
+    assert cfg.SESSION_COOKIE_SECURE and cfg.SESSION_COOKIE_HTTPONLY and cfg.SESSION_COOKIE_SAMESITE == "Lax"
+    assert cfg.REMEMBER_COOKIE_SECURE
+
+
+def test_environment_overrides_settings(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@db/consulta")
+    monkeypatch.setenv("EDIT_GRACE_MINUTES", "45")
+    cfg = load_config("development")
+    assert cfg.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/consulta"
+    assert cfg.EDIT_GRACE_MINUTES == 45
