@@ -89,8 +89,9 @@ def _database_url(backend: str, tmp_path_factory) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'consulta.sqlite3'}"
     require_postgres()
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return fresh_postgres_database(f"consulta_test_{worker}")
+    # Parallel runs (several checkouts, xdist workers) each need their own database.
+    name = os.environ.get("CONSULTA_TEST_DB") or f"consulta_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    return fresh_postgres_database(name)
 
 
 # --------------------------------------------------------------------------- SMTP sink
