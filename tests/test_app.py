@@ -91,3 +91,29 @@ def test_environment_overrides_settings(monkeypatch):
     cfg = load_config("development")
     assert cfg.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db/consulta"
     assert cfg.EDIT_GRACE_MINUTES == 45
+
+
+def test_too_large_request_is_an_italian_413(make_app):
+    small = make_app(MAX_CONTENT_LENGTH=1024)
+    response = small.test_client().post("/esci", data={"x": "a" * 5000}, csrf=False)
+    assert response.status_code == 413
+    assert "Contenuto troppo grande" in response.get_data(as_text=True)
+
+
+def test_unexpected_error_is_an_italian_500_and_rolls_back(make_app):
+    fragile = make_app(PROPAGATE_TEST_ERRORS=False)
+
+    @fragile.get("/rompi")
+    def broken():
+        raise RuntimeError("boom")
+
+    response = fragile.test_client().get("/rompi")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Errore del sistema" in body and "boom" not in body
+
+
+def test_api_errors_are_json(client):
+    response = client.get("/api/v1/non-esiste")
+    assert response.status_code == 404
+    assert response.json["status"] == 404 and response.json["error"] == "Pagina non trovata"

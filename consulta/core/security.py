@@ -5,9 +5,10 @@ from __future__ import annotations
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self'",
+    # Bootstrap Italia's scripts set inline styles (collapses, dropdowns); scripts stay strict.
+    "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
-    "font-src 'self'",
+    "font-src 'self' data:",
     "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",

@@ -1,0 +1,73 @@
+"""Alembic migrations: one head, up from empty, down to base and up again, and the
+models agree with them (what `flask db check` checks), on both databases."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import downgrade, upgrade
+
+from consulta import create_app
+from consulta.extensions import db
+from tests.conftest import ROOT, fresh_postgres_database, require_postgres
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migration_app(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+    else:
+        require_postgres()
+        url = fresh_postgres_database(os.environ.get("CONSULTA_TEST_DB", "consulta_test") + "_migrations")
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _script() -> ScriptDirectory:
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "migrations" / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return ScriptDirectory.from_config(config)
+
+
+def test_single_head():
+    assert len(_script().get_heads()) == 1
+
+
+def test_revision_files_are_named_by_date_and_slug():
+    for path in (ROOT / "migrations" / "versions").glob("*.py"):
+        date, time, rev, *slug = path.stem.split("_")
+        assert len(date) == 8 and date.isdigit() and len(time) == 4 and time.isdigit(), path.name
+        assert rev and slug, path.name
+
+
+def _tables() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+
+
+def _diff() -> list:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_downgrade_upgrade_and_models_match(migration_app):
+    upgrade()
+    assert _tables() == set(db.metadata.tables)
+    assert _diff() == [], "models and migrations disagree: run `flask db migrate`"
+
+    downgrade(revision="base")
+    assert _tables() == set()
+
+    upgrade()
+    assert _tables() == set(db.metadata.tables)
+    assert _diff() == []
