@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 
 _LIST = Path(__file__).with_name("common_passwords.txt")
+MAX_LENGTH = 200
 
 
 @lru_cache(maxsize=1)
@@ -20,15 +22,18 @@ def password_problem(password: str, *, email: str = "", display_name: str = "") 
     """An Italian message saying what is wrong with the password, or None."""
     minimum = current_app.config.get("PASSWORD_MIN_LENGTH", 10)
     if len(password) < minimum:
-        return f"La password deve avere almeno {minimum} caratteri."
-    if len(password) > 200:
-        return "La password può avere al massimo 200 caratteri."
+        return _("La password deve avere almeno %(num)d caratteri.", num=minimum)
+    if len(password) > MAX_LENGTH:
+        return _("La password può avere al massimo %(num)d caratteri.", num=MAX_LENGTH)
     lowered = password.lower()
     if lowered in _common() or lowered.rstrip("0123456789!.") in _common():
-        return "Questa password è tra le più usate e facili da indovinare: scegline un'altra."
+        return _("Questa password è tra le più usate e facili da indovinare: scegline un'altra.")
     if len(set(password)) < 4:
-        return "La password è troppo ripetitiva: scegline un'altra."
+        return _("La password è troppo ripetitiva: scegline un'altra.")
     local = email.split("@", 1)[0].lower()
     if local and len(local) >= 4 and local in lowered:
-        return "La password non deve contenere il tuo indirizzo e-mail."
+        return _("La password non deve contenere il tuo indirizzo e-mail.")
+    name = display_name.strip().lower()
+    if len(name) >= 4 and name in lowered:
+        return _("La password non deve contenere il tuo nome.")
     return None
