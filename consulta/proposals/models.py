@@ -221,3 +221,85 @@ class Proposal(db.Model):
 
     def can_follow(self, user) -> bool:
         return is_active_participant(user) and self.can_view(user)
+
+    def can_unfollow(self, user) -> bool:
+        # Anyone may stop following, even a blocked account: it only removes their own row.
+        return is_authenticated(user) and self.can_view(user)
+
+    # --- refusals: why a can_* answered no, as (HTTP status, Italian message) ---
+    def edit_refusal(self, user) -> tuple[int, str] | None:
+        if self.can_edit(user):
+            return None
+        if not self.is_author(user):
+            return 403, str(_l("Puoi modificare solo le proposte che hai presentato tu."))
+        if not is_active_participant(user):
+            return 403, str(_l("Il tuo account non può modificare proposte in questo momento."))
+        if self.state not in (ProposalState.submitted, ProposalState.published) or self.channel != Channel.online:
+            return 409, str(_l("La proposta è «%(state)s»: non può più essere modificata.",
+                               state=self.state_label))
+        return 403, str(_l("Il tempo per modificare la proposta è scaduto: le modifiche sono possibili "
+                           "solo entro %(minutes)d minuti dalla presentazione.", minutes=self.grace_minutes))
+
+    def withdraw_refusal(self, user) -> tuple[int, str] | None:
+        if self.can_withdraw(user):
+            return None
+        if not self.is_author(user):
+            return 403, str(_l("Solo chi ha presentato la proposta può ritirarla."))
+        if user.is_blocked:
+            return 403, str(_l("Il tuo account è sospeso: non puoi ritirare la proposta."))
+        if self.state == ProposalState.withdrawn:
+            return 409, str(_l("La proposta è già stata ritirata."))
+        return 409, str(_l("La proposta è «%(state)s»: dopo l'inizio della valutazione non può più essere ritirata.",
+                           state=self.state_label))
+
+    # --- presentation ------------------------------------------------------
+    @property
+    def grace_minutes(self) -> int:
+        return int(current_app.config.get("EDIT_GRACE_MINUTES", 30))
+
+    @property
+    def editable_until(self) -> datetime:
+        return self.created_at + timedelta(minutes=self.grace_minutes)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == ProposalState.submitted or self.visibility == Visibility.pending
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.visibility == Visibility.hidden
+
+    @property
+    def state_class(self) -> str:
+        """CSS class giving each state its own colour (the badge always carries the text too)."""
+        return f"proposal-state-{self.state.replace('_', '-')}"
+
+    @property
+    def category_label(self) -> str:
+        from consulta.organisations.models import CATEGORY_LABELS
+
+        return str(CATEGORY_LABELS.get(self.category, self.category))
+
+    @property
+    def author_display_name(self) -> str:
+        if self.author is not None:
+            return self.author.display_name
+        return self.author_name or str(_l("Autore non più registrato"))
+
+
+def submission_refusal(tavolo, user) -> tuple[int, str] | None:
+    """Why `user` may not submit a proposal to `tavolo` now (None when tavolo.can_propose(user)).
+
+    Anonymous users are not covered: the view sends them to the login page.
+    """
+    if tavolo.can_propose(user):
+        return None
+    if user.is_blocked:
+        return 403, str(_l("Il tuo account è sospeso: puoi leggere ma non presentare proposte."))
+    if not user.is_verified:
+        return 403, str(_l("Per presentare una proposta devi prima verificare il tuo indirizzo e-mail."))
+    if tavolo.phase_allows("propose") and tavolo.deadline_passed():
+        return 409, str(_l("Il termine per presentare proposte a questo tavolo è scaduto."))
+    if tavolo.phase == "draft":
+        return 409, str(_l("Il tavolo è ancora in preparazione: non accetta proposte."))
+    return 409, str(_l("Il tavolo è «%(phase)s»: non accetta più nuove proposte.", phase=tavolo.phase_label))

@@ -1,0 +1,114 @@
+"""The tavolo page and the proposal page cost the same number of queries with 5 or 500 proposals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from consulta.comments.models import Comment
+from consulta.core.db import utcnow
+from consulta.extensions import db
+from consulta.proposals.models import Proposal
+from consulta.votes.models import Vote
+
+
+def fill(tavolo, authors, organisation, objective, count: int) -> int:
+    """`count` published proposals, each with comments and votes, inserted in bulk; returns the newest id."""
+    now = utcnow()
+    rows = []
+    for n in range(count):
+        author = authors[n % len(authors)]
+        on_behalf = n % 3 == 0
+        rows.append({
+            "tavolo_id": tavolo.id, "author_id": author.id, "title": f"Proposta {n}",
+            "body": f"Testo della proposta {n}", "body_html": f"<p>Testo della proposta {n}</p>",
+            "organisation_id": organisation.id if on_behalf else None,
+            "category": organisation.type if on_behalf else "citizen",
+            "objective_id": objective.id if n % 2 else None,
+            "state": "published", "visibility": "hidden" if n % 7 == 0 else "visible",
+            "hidden_reason": "spam" if n % 7 == 0 else None,
+            "created_at": now - timedelta(minutes=count - n), "published_at": now - timedelta(minutes=count - n),
+        })
+    db.session.execute(insert(Proposal), rows)
+    ids = db.session.execute(
+        select(Proposal.id).where(Proposal.tavolo_id == tavolo.id).order_by(Proposal.id)).scalars().all()
+    comments, votes = [], []
+    for pid in ids:
+        for k, author in enumerate(authors[:3]):
+            comments.append({"tavolo_id": tavolo.id, "proposal_id": pid, "author_id": author.id,
+                             "body": "Commento", "body_html": "<p>Commento</p>", "stance": "in_favour",
+                             "visibility": "visible", "created_at": now - timedelta(seconds=k)})
+        for k, value in enumerate(("for", "for", "against", "abstain")):
+            votes.append({"tavolo_id": tavolo.id, "proposal_id": pid, "ballot_key": f"person:{authors[k].id}",
+                          "voter_id": authors[k].id, "category": "citizen", "value": value})
+    db.session.execute(insert(Comment), comments)
+    db.session.execute(insert(Vote), votes)
+    db.session.commit()
+    return ids[-1]
+
+
+@pytest.fixture
+def two_tavoli(cast, create_tavolo, create_user, create_objective):
+    authors = [cast.citizen, cast.representative, *(create_user() for _ in range(3))]
+    small = create_tavolo(slug="piccolo", facilitators=[cast.facilitator])
+    large = create_tavolo(slug="grande", facilitators=[cast.facilitator])
+    small_last = fill(small, authors, cast.organisation, create_objective(small), 5)
+    large_last = fill(large, authors, cast.organisation, create_objective(large), 500)
+    return (small, small_last), (large, large_last)
+
+
+def queries_for(client, count_queries, url) -> int:
+    client.get(url)  # warm up: the first request loads what every request loads once
+    with count_queries() as counter:
+        response = client.get(url)
+    assert response.status_code == 200
+    return counter.count
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "participant", "facilitator"])
+def test_the_proposal_page_costs_the_same_whatever_the_data_size(cast, two_tavoli, client, count_queries, viewer):
+    (_, small_id), (_, large_id) = two_tavoli
+    if viewer != "anonymous":
+        client.login(cast.get(viewer))
+
+    small = queries_for(client, count_queries, f"/proposte/{small_id}/")
+    large = queries_for(client, count_queries, f"/proposte/{large_id}/")
+
+    assert small == large
+    assert small <= 15
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "participant", "facilitator"])
+def test_the_tavolo_page_costs_the_same_whatever_the_data_size(cast, two_tavoli, client, count_queries, viewer):
+    (small_tavolo, _), (large_tavolo, _) = two_tavoli
+    if viewer != "anonymous":
+        client.login(cast.get(viewer))
+
+    # per_page=2 gives the small tavolo a second page too.
+    for params in ["", "?ordine=sostegno", "?ordine=discusse&q=proposta", "?categoria=citizen&page=2&per_page=2"]:
+        small = queries_for(client, count_queries, f"/tavoli/{small_tavolo.slug}/{params}")
+        large = queries_for(client, count_queries, f"/tavoli/{large_tavolo.slug}/{params}")
+        assert small == large, params
+        html = client.get(f"/tavoli/{large_tavolo.slug}/{params}").get_data(as_text=True)
+        assert "voti a favore" in html
+
+
+def test_the_listing_alone_costs_a_fixed_number_of_queries(cast, two_tavoli, app, count_queries):
+    """The part of the tavolo page this domain owns: count, page, per-card counts, objectives."""
+    from flask import render_template
+    from flask_login import AnonymousUserMixin
+
+    from consulta.proposals.listing import proposal_listing
+
+    costs = []
+    for tavolo, _ in two_tavoli:
+        with app.test_request_context(f"/tavoli/{tavolo.slug}/?ordine=sostegno"):
+            from flask import request
+
+            with count_queries() as counter:
+                listing = proposal_listing(tavolo, request.args, AnonymousUserMixin())
+                render_template("proposals/_listing.html", listing=listing, tavolo=tavolo)
+            costs.append(counter.count)
+    assert costs[0] == costs[1] <= 5
