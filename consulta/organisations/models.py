@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.permissions import is_admin
+from consulta.core.permissions import is_active_participant, is_admin
 from consulta.core.states import Transition, TransitionTable
 from consulta.extensions import db
 
@@ -89,6 +89,8 @@ class Organisation(db.Model):
 
     comune: Mapped[Comune | None] = relationship(lazy="joined")
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name}>"
@@ -101,8 +103,42 @@ class Organisation(db.Model):
     def type_label(self) -> str:
         return str(CATEGORY_LABELS[self.type])
 
+    @property
+    def is_pending(self) -> bool:
+        return self.status == OrganisationStatus.pending
+
+    @property
+    def status_label(self) -> str:
+        return str(ORGANISATION_STATUS_LABELS[self.status])
+
+    @property
+    def has_public_tax_code(self) -> bool:
+        """An 11-digit code belongs to a body and is public; a 16-character one is a person's."""
+        return len(self.tax_code) == 11 and self.tax_code.isdigit()
+
+    def can_view(self, user) -> bool:
+        """Verified organisations are public; the others only admins see."""
+        return self.is_verified or is_admin(user)
+
     def can_review(self, user) -> bool:
         return is_admin(user)
+
+    def can_verify(self, user) -> bool:
+        return ORGANISATION_TRANSITIONS.can(self, OrganisationStatus.verified, user)
+
+    def can_reject(self, user) -> bool:
+        return ORGANISATION_TRANSITIONS.can(self, OrganisationStatus.rejected, user)
+
+    def can_be_joined_by(self, user) -> bool:
+        """Only a verified organisation takes join requests, from someone free to make one."""
+        return self.is_verified and Membership.can_request(user)
+
+
+ORGANISATION_STATUS_LABELS = {
+    "pending": _l("In attesa di verifica"),
+    "verified": _l("Verificata"),
+    "rejected": _l("Respinta"),
+}
 
 
 class MembershipStatus(StrEnum):
@@ -131,8 +167,72 @@ class Membership(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(back_populates="membership", foreign_keys=[user_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     organisation: Mapped[Organisation] = relationship(back_populates="memberships", lazy="joined")
 
     @property
     def is_active(self) -> bool:
         return self.status == MembershipStatus.active
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == MembershipStatus.pending
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == MembershipStatus.rejected
+
+    @property
+    def status_label(self) -> str:
+        return str(MEMBERSHIP_STATUS_LABELS[self.status])
+
+    @property
+    def is_founder(self) -> bool:
+        """The membership of the person who asked to register the organisation."""
+        return self.organisation is not None and self.organisation.created_by_id == self.user_id
+
+    @staticmethod
+    def can_request(user) -> bool:
+        """May `user` ask to create or join an organisation now?
+
+        One membership per user: a pending or active one blocks a new request,
+        a rejected one may be replaced.
+        """
+        if not is_active_participant(user):
+            return False
+        current = user.membership
+        return current is None or current.is_rejected
+
+    def can_review(self, user) -> bool:
+        return is_admin(user)
+
+    def can_accept(self, user) -> bool:
+        # A new organisation's founder is accepted together with the organisation.
+        return self.organisation.is_verified and MEMBERSHIP_TRANSITIONS.can(self, MembershipStatus.active, user)
+
+    def can_reject(self, user) -> bool:
+        return MEMBERSHIP_TRANSITIONS.can(self, MembershipStatus.rejected, user)
+
+
+MEMBERSHIP_STATUS_LABELS = {
+    "pending": _l("In attesa di conferma"),
+    "active": _l("Attiva"),
+    "rejected": _l("Respinta"),
+}
+
+
+def _reason_required(message: str):
+    return lambda membership, ctx: None if ctx.get("reason") else message
+
+
+MEMBERSHIP_TRANSITIONS = TransitionTable("status", [
+    Transition(MembershipStatus.pending, MembershipStatus.active,
+               allowed=lambda m, user: is_admin(user), action="membership.accept"),
+    Transition(MembershipStatus.pending, MembershipStatus.rejected,
+               allowed=lambda m, user: is_admin(user), action="membership.reject",
+               requires=_reason_required("Indica il motivo del rifiuto.")),
+    # Revoking: the person no longer represents the organisation.
+    Transition(MembershipStatus.active, MembershipStatus.rejected,
+               allowed=lambda m, user: is_admin(user), action="membership.revoke",
+               requires=_reason_required("Indica il motivo della revoca.")),
+])

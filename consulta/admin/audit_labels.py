@@ -1,0 +1,107 @@
+"""Italian labels for the audit log: actions and subject types, and links to subjects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+
+ACTION_LABELS = {
+    "organisation.request": _l("Richiesta di registrare un'organizzazione"),
+    "organisation.verify": _l("Organizzazione verificata"),
+    "organisation.reject": _l("Organizzazione respinta"),
+    "organisation.revoke": _l("Verifica dell'organizzazione revocata"),
+    "membership.request": _l("Richiesta di rappresentare un'organizzazione"),
+    "membership.accept": _l("Rappresentanza confermata"),
+    "membership.reject": _l("Rappresentanza respinta"),
+    "membership.revoke": _l("Rappresentanza revocata"),
+    "user.role_change": _l("Ruolo cambiato"),
+    "user.block": _l("Account bloccato"),
+    "user.unblock": _l("Account sbloccato"),
+    "user.create_admin": _l("Amministratore creato"),
+}
+
+SUBJECT_LABELS = {
+    "organisation": _l("Organizzazione"),
+    "membership": _l("Rappresentanza"),
+    "user": _l("Utente"),
+    "plan": _l("Piano"),
+    "tavolo": _l("Tavolo"),
+    "objective": _l("Obiettivo"),
+    "proposal": _l("Proposta"),
+    "comment": _l("Commento"),
+    "vote": _l("Voto"),
+    "meeting": _l("Incontro"),
+    "minutes": _l("Verbale"),
+}
+
+# Subjects with a page: the admin pages of this area, the public proposal page.
+_ADMIN_PAGES = {
+    "organisation": ("admin.organisation", "organisation_id"),
+    "membership": ("admin.membership", "membership_id"),
+    "user": ("admin.user", "user_id"),
+}
+_PUBLIC_PATHS = {
+    "proposal": "/proposte/{id}/",
+}
+
+
+def subject_url(subject_type: str, subject_id: int | None) -> str | None:
+    if subject_id is None:
+        return None
+    if subject_type in _ADMIN_PAGES:
+        endpoint, argument = _ADMIN_PAGES[subject_type]
+        return url_for(endpoint, **{argument: subject_id})
+    if subject_type in _PUBLIC_PATHS:
+        return _PUBLIC_PATHS[subject_type].format(id=subject_id)
+    return None
+
+
+FIELD_LABELS = {
+    "status": _l("stato"),
+    "state": _l("stato"),
+    "phase": _l("fase"),
+    "visibility": _l("visibilità"),
+    "role": _l("ruolo"),
+    "name": _l("nome"),
+    "type": _l("tipo"),
+    "tax_code": _l("codice fiscale"),
+    "organisation_id": _l("organizzazione (id)"),
+    "blocked_at": _l("bloccato il"),
+    "blocked_reason": _l("motivo del blocco"),
+    "email": _l("e-mail"),
+    "title": _l("titolo"),
+}
+
+VALUE_LABELS = {
+    "pending": _l("in attesa"),
+    "verified": _l("verificata"),
+    "rejected": _l("respinta"),
+    "active": _l("attiva"),
+    "participant": _l("partecipante"),
+    "facilitator": _l("facilitatore/facilitatrice"),
+    "admin": _l("amministratore/amministratrice"),
+}
+
+
+def field_label(key: str) -> str:
+    return str(FIELD_LABELS.get(key, key))
+
+
+def format_value(value, key: str | None = None) -> str:
+    """A before/after value of the audit log, readable."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("sì")) if value else str(_l("no"))
+    if isinstance(value, str) and key and key.endswith("_at"):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return format_datetime(moment, "d MMMM yyyy, HH:mm")
+    if isinstance(value, str) and value in VALUE_LABELS:
+        return str(VALUE_LABELS[value])
+    return str(value)

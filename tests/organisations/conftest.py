@@ -1,0 +1,3 @@
+"""Fixtures for the organisations stories."""
+
+from tests.organisations.fixtures import narni, pending_request, representative, request_form  # noqa: F401
