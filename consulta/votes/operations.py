@@ -1,0 +1,85 @@
+"""Vote operations: each changes rows and flushes; the view commits.
+
+A ballot is unique per subject and `ballot_key` (a database constraint), so a
+double vote is impossible. Two identical requests at the same moment both try
+to insert: the loser's INSERT fails inside a SAVEPOINT, which is rolled back,
+and it updates the winner's row instead — never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from consulta.comments.queries import subject_column, subject_kind
+from consulta.extensions import db
+from consulta.votes.models import Vote
+from consulta.votes.tally import Ballot, ballot_for
+
+
+class VoteConflict(Exception):
+    """The ballot changed under us in a way we cannot resolve; the view answers 409."""
+
+
+class NoBallot(Exception):
+    """The user has no ballot on this subject (the caller should have checked can_vote)."""
+
+
+def _ballot_or_raise(subject: Any, user: Any) -> Ballot:
+    ballot = ballot_for(subject, user)
+    if ballot is None:
+        raise NoBallot()
+    return ballot
+
+
+def _existing(subject: Any, ballot: Ballot) -> Vote | None:
+    return db.session.execute(
+        select(Vote).where(subject_column(Vote, subject), Vote.ballot_key == ballot.key)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def cast_vote(subject: Any, user: Any, value: str) -> Vote:
+    """Record `user`'s vote (or their organisation's) on `subject`, replacing an earlier one."""
+    ballot = _ballot_or_raise(subject, user)
+    vote = _existing(subject, ballot)
+    if vote is None:
+        kind = subject_kind(subject)
+        vote = Vote(
+            tavolo_id=subject.tavolo_id,
+            proposal_id=subject.id if kind == "proposal" else None,
+            objective_id=subject.id if kind == "objective" else None,
+            ballot_key=ballot.key,
+            voter_id=user.id,
+            organisation_id=ballot.organisation.id if ballot.organisation is not None else None,
+            category=ballot.category,
+            value=value,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(vote)
+            return vote
+        except IntegrityError:
+            # A concurrent request inserted the same ballot first: update that row instead.
+            vote = _existing(subject, ballot)
+            if vote is None:
+                raise VoteConflict() from None
+    vote.value = value
+    vote.voter_id = user.id
+    vote.category = ballot.category
+    vote.organisation_id = ballot.organisation.id if ballot.organisation is not None else None
+    db.session.flush()
+    return vote
+
+
+def withdraw_vote(subject: Any, user: Any) -> bool:
+    """Remove `user`'s ballot on `subject`; True if there was one."""
+    ballot = _ballot_or_raise(subject, user)
+    result = db.session.execute(
+        delete(Vote).where(subject_column(Vote, subject), Vote.ballot_key == ballot.key)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return bool(result.rowcount)
