@@ -69,6 +69,12 @@ def fresh_postgres_database(name: str) -> str:
     return _pg_url(name)
 
 
+def scratch_database_name(suffix: str = "") -> str:
+    """consulta_test_<worker>[_suffix]; CONSULTA_TEST_DB replaces the prefix for parallel checkouts."""
+    prefix = os.environ.get("CONSULTA_TEST_DB") or "consulta_test"
+    return f"{prefix}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}{suffix}"
+
+
 def require_postgres() -> None:
     if not postgres_available():
         message = f"PostgreSQL not reachable at {PG_BASE_URL}: {_pg_state.get('why')}"
@@ -90,8 +96,7 @@ def _database_url(backend: str, tmp_path_factory) -> str:
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'consulta.sqlite3'}"
     require_postgres()
     # Parallel runs (several checkouts, xdist workers) each need their own database.
-    name = os.environ.get("CONSULTA_TEST_DB") or f"consulta_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    return fresh_postgres_database(name)
+    return fresh_postgres_database(scratch_database_name())
 
 
 # --------------------------------------------------------------------------- SMTP sink

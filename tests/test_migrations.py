@@ -3,8 +3,6 @@ models agree with them (what `flask db check` checks), on both databases."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -14,7 +12,7 @@ from flask_migrate import downgrade, upgrade
 
 from consulta import create_app
 from consulta.extensions import db
-from tests.conftest import ROOT, fresh_postgres_database, require_postgres
+from tests.conftest import ROOT, fresh_postgres_database, require_postgres, scratch_database_name
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -23,7 +21,7 @@ def migration_app(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
     else:
         require_postgres()
-        url = fresh_postgres_database(os.environ.get("CONSULTA_TEST_DB", "consulta_test") + "_migrations")
+        url = fresh_postgres_database(scratch_database_name("_migrations"))
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         yield app
