@@ -580,10 +580,11 @@ def axe():
 
 def browser_login(pg, user, password: str = DEFAULT_PASSWORD) -> None:
     pg.goto("/accedi")
-    pg.get_by_label("E-mail").fill(user.email)
-    pg.get_by_label("Password", exact=True).fill(password)
-    pg.get_by_role("button", name="Accedi").click()
-    pg.wait_for_load_state()
+    pg.locator("#email").fill(user.email)
+    pg.locator("#password").fill(password)
+    with pg.expect_navigation():
+        pg.locator("main form button[type=submit]").filter(has_text="Accedi").click()
+    assert "/accedi" not in pg.url, f"login failed for {user.email}"
 
 
 @pytest.fixture
