@@ -86,6 +86,18 @@ class Config:
     PROPOSALS_PER_PAGE = 20
     MAX_PER_PAGE = 100
 
+    # E-mail digests (see docs/digests.md).
+    DIGEST_MAX_ATTEMPTS = 5
+    DIGEST_RETRY_BASE_SECONDS = 300
+    DIGEST_SENDING_TIMEOUT = 900
+    DIGEST_RESEND_INTERRUPTED = False
+    DIGEST_SMTP_TIMEOUT = 30
+    DIGEST_SMTP_GIVE_UP_AFTER = 3
+    DIGEST_UNSUBSCRIBE_MAILTO = ""
+    DIGEST_DEADLINE_DAYS = 3
+    DIGEST_LOOKBACK_DAYS = 35
+    DIGEST_LINES_PER_SECTION = 8
+
 
 def _apply_environment(cls: type[Config]) -> None:
     for name in dir(cls):

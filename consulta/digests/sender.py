@@ -1,0 +1,505 @@
+"""The digest worker: build each due digest into the outbox, then deliver it, exactly once.
+
+How a digest travels (every step is its own short transaction):
+
+1. Under a lock on the recipient (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED, so
+   parallel workers split the recipients), the outbox row is written and the
+   notifications it includes are marked digested, in ONE commit. The row is
+   unique per (recipient, kind, period): a second digest cannot be written.
+2. The row is claimed with SELECT … FOR UPDATE SKIP LOCKED and the whole message
+   is handed to the SMTP server except the final end-of-data dot. A crash up to
+   here leaves the row `pending` and the server discards the unfinished message,
+   so the next run sends it: nothing lost, nothing doubled.
+3. The row is committed as `sending` (claimed_by/claimed_at), then the dot goes
+   out. The server answers 250: the row is committed `sent`. A negative answer
+   (4xx, connection trouble before the dot) is an attempt: retried with
+   exponential backoff up to DIGEST_MAX_ATTEMPTS, then `failed`; 5xx is `failed`
+   at once. Failures are counted in the summary and listed in the admin outbox.
+4. A crash between the dot and the commit of `sent` (a few milliseconds per
+   message) leaves a `sending` row whose delivery is unknown. Resending it could
+   double it, not resending could lose it: by default (DIGEST_RESEND_INTERRUPTED
+   off) such a row, once older than DIGEST_SENDING_TIMEOUT, is marked `failed`
+   with the reason and shown to the admins, who can "send now" (at most once
+   plus a human decision); with the setting on it is sent again (at least once).
+   docs/digests.md explains the trade-off.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime, formataddr, parseaddr
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from consulta.accounts.models import User
+from consulta.core.db import utcnow
+from consulta.digests.builder import FREQUENCIES, build_digest, pending_notifications, period_key
+from consulta.digests.models import OUTBOX_TRANSITIONS, OutboxEmail, OutboxStatus
+from consulta.digests.operations import (
+    cancel_reason,
+    consume_notifications,
+    due_recipient_ids,
+    emit_deadline_notices,
+    lock_due_recipient,
+    record_attempt_failure,
+    store_digest,
+)
+from consulta.digests.settings import setting
+from consulta.extensions import db
+
+INTERRUPTED_ERROR = ("Invio interrotto dopo la trasmissione del messaggio: il server non ha confermato la "
+                     "consegna. Non viene reinviato da solo per non mandarlo due volte; usa «Invia ora» se "
+                     "il destinatario non l'ha ricevuto.")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
+
+
+# --------------------------------------------------------------------------- SMTP
+
+class SMTPFailure(Exception):
+    """A delivery attempt that did not end with 250.
+
+    permanent: the server refused for good (5xx); connection: the server could not be
+    reached or dropped us; ambiguous: the message was complete but no answer came back.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, connection: bool = False,
+                 ambiguous: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.connection = connection
+        self.ambiguous = ambiguous
+
+
+def _reply_text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class SMTPLink:
+    """One SMTP connection reused for a whole run, speaking the message in two halves."""
+
+    def __init__(self):
+        config = current_app.config
+        self.host = config.get("MAIL_SERVER", "localhost")
+        self.port = int(config.get("MAIL_PORT", 25))
+        self.use_ssl = bool(config.get("MAIL_USE_SSL"))
+        self.use_tls = bool(config.get("MAIL_USE_TLS"))
+        self.username = config.get("MAIL_USERNAME")
+        self.password = config.get("MAIL_PASSWORD")
+        self.suppress = bool(config.get("MAIL_SUPPRESS_SEND"))
+        self.timeout = float(setting("DIGEST_SMTP_TIMEOUT"))
+        self.smtp: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        factory = smtplib.SMTP_SSL if self.use_ssl else smtplib.SMTP
+        try:
+            smtp = factory(self.host, self.port, timeout=self.timeout)
+            # The message goes out in two writes (body, then the final dot): without NODELAY,
+            # Nagle's algorithm and delayed ACKs would add up to 40 ms per message.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            smtp.ehlo()
+            if self.use_tls:
+                smtp.starttls()
+                smtp.ehlo()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SMTPFailure(f"Server SMTP {self.host}:{self.port} non raggiungibile: {exc}",
+                              connection=True) from None
+        self.smtp = smtp
+        return smtp
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None
+
+    def _drop(self) -> None:
+        if self.smtp is not None:
+            self.smtp.close()
+            self.smtp = None
+
+    def _refused(self, stage: str, code: int, reply: bytes) -> SMTPFailure:
+        if self.smtp is not None:
+            try:
+                self.smtp.rset()
+            except (OSError, smtplib.SMTPException):
+                self._drop()
+        return SMTPFailure(f"Il server SMTP ha rifiutato ({stage}): {code} {_reply_text(reply)}",
+                           permanent=500 <= code < 600)
+
+    def _envelope(self, smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+        code, reply = smtp.mail(sender)
+        if code != 250:
+            raise self._refused("MAIL FROM", code, reply)
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            raise self._refused("RCPT TO", code, reply)
+        code, reply = smtp.docmd("DATA")
+        if code != 354:
+            raise self._refused("DATA", code, reply)
+        # Everything but the terminating dot: until the dot, the server keeps nothing.
+        smtp.send(data)
+
+    def transmit(self, sender: str, recipient: str, message: bytes, at_end_of_data: Callable[[], None]) -> None:
+        """Send `message`; `at_end_of_data` runs after the body is transmitted, before the final dot."""
+        if self.suppress:
+            at_end_of_data()
+            return
+        data = re.sub(rb"(?m)^\.", b"..", message)
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
+        if not recipient.isascii():
+            # smtplib speaks no SMTPUTF8: such an address cannot be delivered by this sender.
+            raise SMTPFailure(f"Indirizzo con caratteri non ASCII non supportato: {recipient}", permanent=True)
+        reused = self.smtp is not None
+        smtp = self.smtp or self._connect()
+        try:
+            self._envelope(smtp, sender, recipient, data)
+        except SMTPFailure:
+            raise
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            if not reused:
+                raise SMTPFailure(f"Connessione SMTP interrotta: {exc}", connection=True) from None
+            # An idle connection the server closed meanwhile: one fresh try.
+            smtp = self._connect()
+            try:
+                self._envelope(smtp, sender, recipient, data)
+            except (OSError, smtplib.SMTPServerDisconnected) as again:
+                self._drop()
+                raise SMTPFailure(f"Connessione SMTP interrotta: {again}", connection=True) from None
+        at_end_of_data()
+        try:
+            smtp.send(b".\r\n")
+            code, reply = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            raise SMTPFailure(f"Nessuna conferma dal server dopo l'invio: {exc}", ambiguous=True) from None
+        if code != 250:
+            raise self._refused("fine del messaggio", code, reply)
+
+
+def _sender() -> tuple[str, str]:
+    """(header From, envelope address)."""
+    configured = current_app.config.get("MAIL_DEFAULT_SENDER") or "Consulta <noreply@localhost>"
+    if isinstance(configured, tuple | list):
+        configured = formataddr((configured[0], configured[1]))
+    return configured, parseaddr(configured)[1] or "noreply@localhost"
+
+
+def mime_message(row: OutboxEmail) -> bytes:
+    """The multipart/alternative message of an outbox row, with a Message-ID that is the same on every attempt."""
+    header_from, envelope = _sender()
+    domain = envelope.rpartition("@")[2] or "localhost"
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["Subject"] = row.subject
+    message["From"] = header_from
+    message["To"] = row.to_address
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = f"<digest.{row.id}.{row.period_key.replace(':', '.')}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in (row.headers or {}).items():
+        message[name] = value
+    message.set_content(row.body_text, cte="quoted-printable")
+    message.add_alternative(row.body_html, subtype="html", cte="quoted-printable")
+    return message.as_bytes()
+
+
+# --------------------------------------------------------------------------- one row
+
+class Outcome:
+    sent = "sent"
+    retry = "retry"
+    failed = "failed"
+    cancelled = "cancelled"
+    interrupted = "interrupted"
+    skipped = "skipped"
+
+
+def _claimable(now: datetime):
+    due = (OutboxEmail.status == OutboxStatus.pending) & (OutboxEmail.next_attempt_at <= now)
+    if setting("DIGEST_RESEND_INTERRUPTED"):
+        stale = now - timedelta(seconds=int(setting("DIGEST_SENDING_TIMEOUT")))
+        return or_(due, (OutboxEmail.status == OutboxStatus.sending) & (OutboxEmail.claimed_at < stale))
+    return due
+
+
+def claim_row(row_id: int) -> tuple[OutboxEmail, User | None] | None:
+    """Lock one deliverable row (and read its recipient) for this worker; None if another
+    worker holds it or it is not due."""
+    found = db.session.execute(
+        select(OutboxEmail, User).outerjoin(User, User.id == OutboxEmail.recipient_id)
+        .where(OutboxEmail.id == row_id, _claimable(utcnow()))
+        .with_for_update(skip_locked=True, of=OutboxEmail)).first()
+    return (found[0], found[1]) if found is not None else None
+
+
+def _move(row_id: int, source: str, target: str, **values) -> None:
+    """Change a row's status with one UPDATE (no reload after the commits of the delivery steps)."""
+    if (source, target) not in OUTBOX_TRANSITIONS:
+        raise ValueError(f"no move {source} -> {target}")
+    table = OutboxEmail.__table__  # a plain Core UPDATE: the row object is not needed any more
+    db.session.execute(update(table).where(table.c.id == row_id, table.c.status == source)
+                       .values(status=target, **values))
+
+
+def deliver(row: OutboxEmail, recipient: User | None, link: SMTPLink, worker: str) -> tuple[str, SMTPFailure | None]:
+    """Deliver a claimed row; commits as it goes (see the module docstring)."""
+    reason = cancel_reason(recipient)
+    if reason is not None:
+        row.move_to(OutboxStatus.cancelled)
+        row.last_error = reason
+        db.session.commit()
+        return Outcome.cancelled, None
+    if row.status == OutboxStatus.sending:  # an interrupted one, resent by choice (DIGEST_RESEND_INTERRUPTED)
+        row.move_to(OutboxStatus.pending)
+        db.session.flush()
+    _header, envelope = _sender()
+    row_id = row.id
+    try:
+        payload = mime_message(row)
+    except (ValueError, UnicodeError) as exc:  # e.g. an address the e-mail library refuses
+        failure = SMTPFailure(f"Messaggio non componibile: {exc}", permanent=True)
+        record_attempt_failure(row, failure.message, permanent=True)
+        db.session.commit()
+        return Outcome.failed, failure
+
+    def at_end_of_data() -> None:
+        _move(row_id, OutboxStatus.pending, OutboxStatus.sending, claimed_by=worker, claimed_at=utcnow())
+        db.session.commit()
+
+    try:
+        link.transmit(envelope, row.to_address, payload, at_end_of_data)
+    except SMTPFailure as failure:
+        if failure.ambiguous:
+            db.session.rollback()
+            return Outcome.interrupted, failure
+        record_attempt_failure(row, failure.message, permanent=failure.permanent)
+        db.session.commit()
+        return (Outcome.failed if row.status == OutboxStatus.failed else Outcome.retry), failure
+    _move(row_id, OutboxStatus.sending, OutboxStatus.sent, sent_at=utcnow())
+    db.session.commit()
+    return Outcome.sent, None
+
+
+def deliver_now(row_id: int) -> tuple[str, SMTPFailure | None]:
+    """Deliver one row at once (the admin's "send now"), with its own SMTP connection."""
+    claimed = claim_row(row_id)
+    if claimed is None:
+        db.session.rollback()
+        return Outcome.skipped, None
+    link = SMTPLink()
+    try:
+        return deliver(*claimed, link, worker_name())
+    finally:
+        link.close()
+
+
+def settle_interrupted(now: datetime) -> int:
+    """`sending` rows older than the timeout: report them as failed (unless they are to be resent)."""
+    if setting("DIGEST_RESEND_INTERRUPTED"):
+        return 0
+    stale = now - timedelta(seconds=int(setting("DIGEST_SENDING_TIMEOUT")))
+    rows = db.session.execute(
+        select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.sending, OutboxEmail.claimed_at < stale)
+        .with_for_update(skip_locked=True)).scalars().all()
+    for row in rows:
+        row.move_to(OutboxStatus.failed)
+        row.last_error = INTERRUPTED_ERROR
+    db.session.flush()
+    return len(rows)
+
+
+# --------------------------------------------------------------------------- a run
+
+@dataclass
+class Summary:
+    dry_run: bool = False
+    built: int = 0
+    sent: int = 0
+    skipped: int = 0
+    retry: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    interrupted: int = 0
+    postponed: int = 0
+    deadline_notices: int = 0
+    smtp_unreachable: str | None = None
+    waiting: int = 0
+    previews: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def not_delivered(self) -> int:
+        return self.retry + self.failed + self.interrupted
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if (self.not_delivered or self.smtp_unreachable) else 0
+
+    def lines(self) -> list[str]:
+        if self.dry_run:
+            return [f"Prova (--dry-run): {self.built} riepiloghi da inviare, {self.retry} invii da ritentare, "
+                    f"{self.skipped} destinatari senza novità; nulla è stato scritto né inviato."]
+        lines = [f"Riepiloghi inviati: {self.sent} · saltati: {self.skipped} · non riusciti: {self.not_delivered}"]
+        details = []
+        if self.retry:
+            details.append(f"{self.retry} da ritentare più tardi")
+        if self.failed:
+            details.append(f"{self.failed} falliti definitivamente (vedi /gestione/posta/)")
+        if self.interrupted:
+            details.append(f"{self.interrupted} invii interrotti senza conferma")
+        if self.cancelled:
+            details.append(f"{self.cancelled} annullati (destinatario sospeso o disiscritto)")
+        if self.deadline_notices:
+            details.append(f"{self.deadline_notices} avvisi di scadenza creati")
+        if details:
+            lines.append("Dettagli: " + "; ".join(details) + ".")
+        if self.smtp_unreachable:
+            lines.append(f"Invio sospeso: {self.smtp_unreachable}. {self.postponed} destinatari rinviati alla "
+                         "prossima esecuzione.")
+        elif self.postponed:
+            lines.append(f"Limite raggiunto (--limit): {self.postponed} destinatari rinviati alla prossima esecuzione.")
+        if self.waiting:
+            lines.append(f"In coda per un nuovo tentativo: {self.waiting}.")
+        return lines
+
+
+ProgressFactory = Callable[[int], AbstractContextManager]
+
+
+class DigestRun:
+    def __init__(self, frequencies: tuple[str, ...] = FREQUENCIES, *, dry_run: bool = False,
+                 limit: int | None = None, progress: ProgressFactory | None = None):
+        self.frequencies = frequencies
+        self.dry_run = dry_run
+        self.limit = limit
+        self.progress = progress or (lambda length: nullcontext(None))
+        self.summary = Summary(dry_run=dry_run)
+        self.worker = worker_name()
+        self.link: SMTPLink | None = None
+        self.handled = 0
+        self.connection_failures = 0
+
+    def _stop(self) -> bool:
+        return (self.limit is not None and self.handled >= self.limit) or self.summary.smtp_unreachable is not None
+
+    def run(self) -> Summary:
+        now = utcnow()
+        if not self.dry_run:
+            self.summary.deadline_notices = emit_deadline_notices(now)
+            self.summary.failed += settle_interrupted(now)
+            db.session.commit()
+        leftovers = list(db.session.execute(
+            select(OutboxEmail.id).where(_claimable(now)).order_by(OutboxEmail.id)).scalars())
+        candidates = due_recipient_ids(self.frequencies, now)
+        db.session.rollback()
+        self.link = SMTPLink()
+        try:
+            with self.progress(len(leftovers) + len(candidates)) as bar:
+                for row_id in leftovers:
+                    if self._stop():
+                        break
+                    self._retry(row_id)
+                    bar and bar.update(1)
+                for index, user_id in enumerate(candidates):
+                    if self._stop():
+                        self.summary.postponed = len(candidates) - index
+                        break
+                    self._build_and_send(user_id, now)
+                    bar and bar.update(1)
+        finally:
+            self.link.close()
+        if not self.dry_run:
+            self.summary.waiting = db.session.execute(
+                select(func.count()).select_from(OutboxEmail)
+                .where(OutboxEmail.status == OutboxStatus.pending)).scalar_one()
+            db.session.rollback()
+        return self.summary
+
+    def _retry(self, row_id: int) -> None:
+        if self.dry_run:
+            self.summary.retry += 1
+            self.handled += 1
+            return
+        self._send(row_id)
+
+    def _build_and_send(self, user_id: int, now: datetime) -> None:
+        if self.dry_run:
+            user = db.session.get(User, user_id)
+            key = period_key(user.digest_frequency, now)
+            digest = build_digest(user, user.digest_frequency, key, pending_notifications(user_id), now)
+            db.session.rollback()
+            if digest.is_empty:
+                self.summary.skipped += 1
+            else:
+                self.summary.built += 1
+                self.handled += 1
+                self.summary.previews.append((user.email, digest.subject))
+            return
+        user = lock_due_recipient(user_id, self.frequencies, now)
+        if user is None:
+            db.session.rollback()
+            self.summary.skipped += 1
+            return
+        key = period_key(user.digest_frequency, now)
+        digest = build_digest(user, user.digest_frequency, key, pending_notifications(user_id), now)
+        if digest.is_empty:
+            # Everything pending is no longer visible to them: consumed, no empty e-mail.
+            consume_notifications(digest.notification_ids, now)
+            db.session.commit()
+            self.summary.skipped += 1
+            return
+        try:
+            row_id = store_digest(digest, now).id
+            db.session.commit()
+        except IntegrityError:
+            # Another worker wrote this period's digest first.
+            db.session.rollback()
+            self.summary.skipped += 1
+            return
+        self.summary.built += 1
+        self._send(row_id)
+
+    def _send(self, row_id: int) -> None:
+        claimed = claim_row(row_id)
+        if claimed is None:
+            db.session.rollback()
+            self.summary.skipped += 1
+            return
+        self.handled += 1
+        outcome, failure = deliver(*claimed, self.link, self.worker)
+        if outcome == Outcome.sent:
+            self.summary.sent += 1
+            self.connection_failures = 0
+        elif outcome == Outcome.cancelled:
+            self.summary.cancelled += 1
+        elif outcome == Outcome.interrupted:
+            self.summary.interrupted += 1
+        elif outcome == Outcome.failed:
+            self.summary.failed += 1
+        else:
+            self.summary.retry += 1
+        if failure is not None and failure.connection:
+            self.connection_failures += 1
+            if self.connection_failures >= int(setting("DIGEST_SMTP_GIVE_UP_AFTER")):
+                self.summary.smtp_unreachable = failure.message
+        elif failure is not None:
+            self.connection_failures = 0

@@ -1,0 +1,228 @@
+"""Factories and helpers for the notifications and digest tests.
+
+Contributions are made through the real domain operations (proposals, comments,
+tavoli); events of domains not built yet (answers, minutes) are emitted with
+`emit`, exactly as those operations will.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import func, select
+
+from consulta.core.db import utcnow
+from consulta.extensions import db
+from tests.conftest import ROOT, SMTPSink, free_port
+
+
+@pytest.fixture
+def follow(app):
+    from consulta.tavoli.models import Follow
+    from consulta.tavoli.operations import follow_tavolo
+
+    def make(user, tavolo=None, proposal=None):
+        if tavolo is not None:
+            follow_tavolo(tavolo, user)
+        else:
+            db.session.add(Follow(user_id=user.id, proposal_id=proposal.id))
+        db.session.commit()
+
+    return make
+
+
+@pytest.fixture
+def make_proposal(app):
+    from consulta.proposals.operations import submit_proposal
+
+    counter = iter(range(1, 10_000))
+
+    def make(tavolo, author, title=None, body="Un servizio di trasporto sociale per le frazioni."):
+        proposal = submit_proposal(tavolo=tavolo, author=author, title=title or f"Proposta {next(counter)}",
+                                   body=body)
+        db.session.commit()
+        return proposal
+
+    return make
+
+
+@pytest.fixture
+def make_comment(app):
+    from consulta.comments.operations import create_comment
+
+    def make(subject, author, body="Sono d'accordo, ma servono più fondi.", parent=None):
+        comment = create_comment(subject, author, body=body, parent=parent)
+        db.session.commit()
+        return comment
+
+    return make
+
+
+@pytest.fixture
+def make_objective(app):
+    from consulta.tavoli.operations import change_objective_status, create_objective
+
+    def make(tavolo, actor, title="Ridurre le liste d'attesa per l'assistenza domiciliare", publish=True):
+        objective = create_objective(tavolo, actor, title=title, body="Testo dell'obiettivo.")
+        if publish:
+            change_objective_status(objective, "published", actor)
+        db.session.commit()
+        return objective
+
+    return make
+
+
+@pytest.fixture
+def answer_proposal(app):
+    """What moderation (issue 4) will do: review, answer with a motivation, tell author and followers."""
+    from consulta.core.notify import emit
+    from consulta.proposals.models import PROPOSAL_TRANSITIONS
+    from consulta.tavoli.models import Follow
+
+    def answer(proposal, facilitator, state="approved", text="Accolta: rientra nell'obiettivo 2 del piano."):
+        PROPOSAL_TRANSITIONS.apply(proposal, "under_review", facilitator)
+        proposal.answer = text
+        proposal.answer_html = f"<p>{text}</p>"
+        proposal.answered_by_id = facilitator.id
+        proposal.answered_at = utcnow()
+        PROPOSAL_TRANSITIONS.apply(proposal, state, facilitator, context={"answer": text})
+        followers = db.session.execute(select(Follow.user_id).where(
+            (Follow.proposal_id == proposal.id) | (Follow.tavolo_id == proposal.tavolo_id))).scalars().all()
+        emit(set(followers) | {proposal.author_id}, "proposal.answered", proposal,
+             data={"title": proposal.title, "state": state}, exclude=facilitator)
+        db.session.commit()
+
+    return answer
+
+
+@pytest.fixture
+def approve_minutes(app):
+    """What minutes (issue 5) will emit when minutes are approved: the decisions travel in `data`."""
+    from consulta.core.notify import emit
+    from consulta.tavoli.models import Follow
+
+    def approve(tavolo, decisions, meeting_date=None, minutes_id=1):
+        minutes = SimpleNamespace(__tablename__="minutes", id=minutes_id, tavolo_id=tavolo.id)
+        followers = db.session.execute(select(Follow.user_id).where(Follow.tavolo_id == tavolo.id)).scalars().all()
+        emit(followers, "minutes.approved", minutes, tavolo_id=tavolo.id, data={
+            "meeting_date": (meeting_date or utcnow() - timedelta(days=2)).isoformat(),
+            "decisions": decisions,
+        })
+        db.session.commit()
+
+    return approve
+
+
+@pytest.fixture
+def send_digests(app):
+    """Run `flask send-digests` in-process on `app` (or another app from make_app)."""
+    def run(*args, on=None):
+        target = on or app
+        db.session.commit()
+        # Its own app context, hence its own database session, as a cron job would have.
+        with target.app_context():
+            result = target.test_cli_runner().invoke(args=["send-digests", *args], catch_exceptions=False)
+        db.session.expire_all()
+        return result
+
+    return run
+
+
+def digests_to(sink: SMTPSink, address: str):
+    return [m for m in sink.to(address) if "riepilogo" in str(m["Subject"]).lower()]
+
+
+def outbox_rows(**filters):
+    from consulta.digests.models import OutboxEmail
+
+    query = select(OutboxEmail).order_by(OutboxEmail.id)
+    for name, value in filters.items():
+        query = query.where(getattr(OutboxEmail, name) == value)
+    return db.session.execute(query).scalars().all()
+
+
+def pending_count(user) -> int:
+    from consulta.core.notify import Notification
+
+    return db.session.execute(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.digested_at.is_(None))).scalar_one()
+
+
+def site_path(url: str) -> str:
+    """An e-mailed absolute link as a path the test client can open."""
+    base = "http://localhost"
+    assert url.startswith(base), url
+    return url[len(base):] or "/"
+
+
+# --------------------------------------------------------------------------- SMTP servers of our own
+
+@dataclass
+class SlowSink(SMTPSink):
+    """Keeps each message, then takes `delay` seconds before answering 250 (a busy relay)."""
+
+    delay: float = 0.1
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        await asyncio.sleep(self.delay)
+        return answer
+
+
+@dataclass
+class RefusingSink(SMTPSink):
+    """Answers every RCPT TO with `code` (550: permanent, 451: try later)."""
+
+    code: int = 550
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.code == 451:
+            return "451 4.3.0 Mailbox temporarily unavailable"
+        return "550 5.1.1 Mailbox does not exist"
+
+
+@pytest.fixture
+def start_sink():
+    from aiosmtpd.controller import Controller
+
+    controllers = []
+
+    def start(sink: SMTPSink):
+        sink.port = free_port()
+        controller = Controller(sink, hostname=sink.host, port=sink.port)
+        controller.start()
+        controllers.append(controller)
+        return sink
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+# --------------------------------------------------------------------------- subprocesses
+
+def command_env(app, sink: SMTPSink | None = None, *, mail_port: int | None = None, **extra) -> dict[str, str]:
+    env = {**os.environ, "CONSULTA_CONFIG": "testing", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(mail_port if mail_port is not None else sink.port),
+           "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"], "PYTHONUNBUFFERED": "1"}
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def start_command(env: dict[str, str], *args: str) -> subprocess.Popen:
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    return subprocess.Popen([flask, "--app", "consulta", "send-digests", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def parse_message(raw: bytes):
+    return email.message_from_bytes(raw, policy=email.policy.default)
