@@ -56,7 +56,7 @@ messages: $(BIN)/activate
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.digests
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache
