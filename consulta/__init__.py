@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, session
+from flask import Flask, has_request_context, session
 from flask_login import current_user
 
 from config import load_config
@@ -20,11 +20,17 @@ BLUEPRINTS = (
     ("consulta.comments", None),
     ("consulta.votes", None),
     ("consulta.admin", "/gestione"),
+    ("consulta.digests", None),
+    ("consulta.meetings", None),
+    ("consulta.moderation", None),
 )
 
 
 def select_locale() -> str:
     languages = ("it", "en")
+    if not has_request_context():
+        # CLI commands and workers render for a given user with flask_babel.force_locale().
+        return "it"
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
@@ -94,6 +100,9 @@ def _import_models() -> None:
     from consulta.comments import models as _comments  # noqa: F401
     from consulta.core import audit as _audit  # noqa: F401
     from consulta.core import notify as _notify  # noqa: F401
+    from consulta.digests import models as _digests  # noqa: F401
+    from consulta.meetings import models as _meetings  # noqa: F401
+    from consulta.moderation import models as _moderation  # noqa: F401
     from consulta.organisations import models as _organisations  # noqa: F401
     from consulta.plan import models as _plan  # noqa: F401
     from consulta.proposals import models as _proposals  # noqa: F401

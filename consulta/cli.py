@@ -16,17 +16,39 @@ def register(app: Flask) -> None:
     @click.option("--password", prompt="Password", hide_input=True, confirmation_prompt=True)
     def create_admin(email: str, display_name: str, password: str) -> None:
         """Create an administrator (Ufficio di Piano), e-mail already verified."""
-        from consulta.accounts.operations import create_admin_account, PasswordProblem
+        from flask_babel import force_locale
 
+        # No request here, so no locale to select: messages are in Italian.
+        with force_locale("it"):
+            _create_admin(email, display_name, password)
+
+    def _create_admin(email: str, display_name: str, password: str) -> None:
+        from email_validator import EmailNotValidError, validate_email
+
+        from consulta.accounts.models import User
+        from consulta.accounts.operations import PasswordProblem, create_admin_account
+        from consulta.core.text import clean_plain
+
+        try:
+            email = validate_email(email.strip(), check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise click.ClickException(f"L'indirizzo e-mail «{email}» non è valido.") from None
+        display_name = clean_plain(display_name)
+        if not display_name:
+            raise click.ClickException("Indica un nome da mostrare.")
+        if len(display_name) > 120:
+            raise click.ClickException("Il nome può avere al massimo 120 caratteri.")
+        if User.by_email(email) is not None:
+            raise click.ClickException(f"Esiste già un account con l'e-mail {email.lower()}.")
         try:
             user = create_admin_account(email=email, display_name=display_name, password=password)
             db.session.commit()
         except PasswordProblem as problem:
             db.session.rollback()
             raise click.ClickException(str(problem)) from None
-        except IntegrityError:
+        except IntegrityError:  # created by someone else in the meantime
             db.session.rollback()
-            raise click.ClickException(f"Esiste già un account con l'e-mail {email}.") from None
+            raise click.ClickException(f"Esiste già un account con l'e-mail {email.lower()}.") from None
         click.echo(f"Amministratore creato: {user.email} (id {user.id})")
 
     @app.cli.command("demo")
@@ -42,3 +64,11 @@ def register(app: Flask) -> None:
             click.echo("Account dimostrativi (e-mail / password):")
             for role, email, password in DEMO_ACCOUNTS:
                 click.echo(f"  {role:<24} {email:<32} {password}")
+
+    from consulta.digests.cli import register as register_digests
+
+    register_digests(app)
+
+    from consulta.meetings.cli import register as register_meetings
+
+    register_meetings(app)

@@ -200,10 +200,41 @@ class ConsultaClient(FlaskClient):
         return self.post("/esci")
 
 
+@contextmanager
+def immutability_guard_lifted():
+    """Drop the approved-minutes triggers for the block, then create them again (tampering tests, cleanup)."""
+    from consulta.meetings.models import trigger_names, trigger_statements
+
+    dialect = db.engine.dialect.name
+    with db.engine.begin() as conn:
+        for trigger, table in trigger_names(dialect):
+            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if dialect != "sqlite" else "")))
+    try:
+        yield
+    finally:
+        with db.engine.begin() as conn:
+            for statement in trigger_statements(dialect):
+                if dialect != "sqlite" and statement.startswith("CREATE OR REPLACE FUNCTION"):
+                    continue
+                conn.execute(sa.text(statement))
+
+
 def _clean_database() -> None:
     """Empty every table; faster than recreating the schema."""
     engine = db.engine
     tables = list(reversed(db.metadata.sorted_tables))
+    if engine.dialect.name == "sqlite":
+        # Row deletes fire the approved-minutes triggers (TRUNCATE on PostgreSQL does not).
+        with engine.connect() as conn:
+            approved = conn.execute(sa.text("SELECT count(*) FROM minutes WHERE status = 'approved'")).scalar_one()
+        if approved:
+            with immutability_guard_lifted():
+                _delete_all(engine, tables)
+            return
+    _delete_all(engine, tables)
+
+
+def _delete_all(engine, tables) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
