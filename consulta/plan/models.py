@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from consulta.core.db import enum_check, enum_column, utcnow
 from consulta.core.permissions import is_admin
 from consulta.core.states import Transition, TransitionTable
+from consulta.core.text import render_markdown
 from consulta.extensions import db
 
 if TYPE_CHECKING:
@@ -33,6 +34,15 @@ PLAN_STATUS_LABELS = {
     "adopted": _l("Adottato"),
     "monitoring": _l("In monitoraggio"),
     "closed": _l("Concluso"),
+}
+
+
+PLAN_MOVE_LABELS = {
+    "consulting": _l("Avvia la concertazione"),
+    "preparing": _l("Riporta in preparazione"),
+    "adopted": _l("Adotta il piano"),
+    "monitoring": _l("Avvia il monitoraggio"),
+    "closed": _l("Concludi il piano"),
 }
 
 
@@ -87,8 +97,31 @@ class Plan(db.Model):
     def status_label(self) -> str:
         return str(PLAN_STATUS_LABELS[self.status])
 
+    @property
+    def description_html(self) -> str:
+        return render_markdown(self.description)
+
+    @staticmethod
+    def can_create(user) -> bool:
+        return is_admin(user)
+
+    def can_view(self, user) -> bool:
+        # Every edition is public; only draft tavoli inside it are not.
+        return True
+
     def can_edit(self, user) -> bool:
         return is_admin(user)
+
+    def can_add_tavolo(self, user) -> bool:
+        return is_admin(user) and self.status in (PlanStatus.preparing, PlanStatus.consulting)
+
+    def status_targets(self, user) -> list[str]:
+        """Statuses `user` may move this plan to now (buttons)."""
+        return PLAN_TRANSITIONS.targets(self, user)
+
+    @staticmethod
+    def move_label(target: str) -> str:
+        return str(PLAN_MOVE_LABELS.get(target, target))
 
     @classmethod
     def current(cls) -> Plan | None:

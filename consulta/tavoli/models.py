@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.permissions import facilitates, is_active_participant, is_admin
+from consulta.core.permissions import facilitates, is_active_participant, is_admin, is_authenticated
 from consulta.core.states import Transition, TransitionTable
 from consulta.extensions import db
 
@@ -44,6 +44,16 @@ class VoteMode(StrEnum):
     person = "person"
     organisation = "organisation"
 
+
+# Button labels for each move between phases (source, target).
+PHASE_MOVE_LABELS = {
+    ("draft", "open"): _l("Apri alle proposte"),
+    ("open", "draft"): _l("Riporta in preparazione"),
+    ("open", "discussion"): _l("Chiudi le proposte e avvia la discussione"),
+    ("discussion", "open"): _l("Riapri alle proposte"),
+    ("discussion", "closed"): _l("Chiudi il tavolo"),
+    ("closed", "discussion"): _l("Riapri la discussione"),
+}
 
 # What each phase allows; one predicate per question reads this table.
 PHASE_ALLOWS: dict[str, frozenset[str]] = {
@@ -111,6 +121,11 @@ class Tavolo(db.Model):
         return f"<Tavolo {self.slug}>"
 
     @property
+    def tavolo_id(self) -> int:
+        # Audit events and notifications file a subject under `subject.tavolo_id`: a tavolo is its own.
+        return self.id
+
+    @property
     def phase_label(self) -> str:
         return str(PHASE_LABELS[self.phase])
 
@@ -151,7 +166,44 @@ class Tavolo(db.Model):
         return True
 
     def can_follow(self, user) -> bool:
-        return is_active_participant(user) and self.can_view(user)
+        return is_active_participant(user) and self.can_view(user) and self.phase_allows("follow")
+
+    def can_unfollow(self, user) -> bool:
+        # Stopping updates is always allowed, also to blocked or unverified users.
+        return is_authenticated(user)
+
+    def can_manage_objectives(self, user) -> bool:
+        return facilitates(user, self)
+
+    def phase_targets(self, user) -> list[str]:
+        """Phases `user` may move this tavolo to now (buttons)."""
+        return TAVOLO_TRANSITIONS.targets(self, user)
+
+    def phase_move_label(self, target: str) -> str:
+        return str(PHASE_MOVE_LABELS.get((self.phase, target), PHASE_LABELS.get(target, target)))
+
+    def propose_obstacle(self, user) -> str | None:
+        """Why `user` may not submit a proposal now, as a short code the page explains; None if allowed."""
+        if not is_authenticated(user):
+            return "login"
+        if user.email_verified_at is None:
+            return "unverified"
+        if user.blocked_at is not None:
+            return "blocked"
+        if not self.phase_allows("propose"):
+            return "phase"
+        if self.deadline_passed():
+            return "deadline"
+        return None
+
+    @property
+    def is_draft(self) -> bool:
+        return self.phase == Phase.draft
+
+    @staticmethod
+    def can_use_facilitation(user) -> bool:
+        """The facilitation area: facilitators (for their tavoli) and admins."""
+        return is_authenticated(user) and user.role in ("facilitator", "admin") and user.blocked_at is None
 
 
 class ObjectiveStatus(StrEnum):
@@ -166,6 +218,13 @@ OBJECTIVE_STATUS_LABELS = {
     "published": _l("Pubblicato"),
     "approved": _l("Approvato"),
     "dropped": _l("Ritirato"),
+}
+
+
+OBJECTIVE_MOVE_LABELS = {
+    "published": _l("Pubblica"),
+    "approved": _l("Approva"),
+    "dropped": _l("Ritira"),
 }
 
 
@@ -228,6 +287,22 @@ class Objective(db.Model):
 
     def can_vote(self, user) -> bool:
         return self.status == ObjectiveStatus.published and self.tavolo.can_vote(user)
+
+    def status_targets(self, user) -> list[str]:
+        """Statuses `user` may move this objective to now (buttons)."""
+        return OBJECTIVE_TRANSITIONS.targets(self, user)
+
+    @staticmethod
+    def move_label(target: str) -> str:
+        return str(OBJECTIVE_MOVE_LABELS.get(target, target))
+
+    def can_change_status(self, user) -> bool:
+        return facilitates(user, self.tavolo)
+
+    @property
+    def revises_on_edit(self) -> bool:
+        """After publication every edit is kept as a revision; drafts edit freely."""
+        return self.status != ObjectiveStatus.draft
 
 
 class ObjectiveRevision(db.Model):
