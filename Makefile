@@ -45,6 +45,9 @@ run: demo
 	@echo "Consulta: http://$(HOST):$(PORT)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
+# Two workers: the suite runs every database test on SQLite and on PostgreSQL.
+PYTEST_ARGS ?= -n 2
+
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
