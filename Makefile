@@ -33,7 +33,7 @@ static/vendor/.stamp: node_modules/.package-lock.json
 assets: static/vendor/.stamp
 
 translations: $(BIN)/activate
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations > /dev/null
 
 migrate: install
 	$(BIN)/flask db upgrade
