@@ -1,4 +1,4 @@
-"""Plan editions (Piano Sociale di Zona). The plan record joins them later."""
+"""Plan editions (Piano Sociale di Zona); the plan record itself is in plan/record.py."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, String, select
+from sqlalchemy import CheckConstraint, String, exists, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.permissions import is_admin
+from consulta.core.permissions import is_admin, is_authenticated
 from consulta.core.states import Transition, TransitionTable
 from consulta.core.text import render_markdown
 from consulta.extensions import db
 
 if TYPE_CHECKING:
+    from consulta.plan.record import RevisionSet
     from consulta.tavoli.models import Tavolo
 
 
@@ -56,13 +57,20 @@ def _has_adoption_reference(plan, ctx) -> str | None:
     return None
 
 
+def _no_open_aggiornamento(plan, ctx) -> str | None:
+    if plan.open_revision_set is not None:
+        return "C'è un aggiornamento del piano ancora aperto: chiudilo prima di concludere il piano."
+    return None
+
+
 PLAN_TRANSITIONS = TransitionTable("status", [
     Transition(PlanStatus.preparing, PlanStatus.consulting, allowed=_admin, action="plan.open_consultation"),
     Transition(PlanStatus.consulting, PlanStatus.preparing, allowed=_admin, action="plan.back_to_preparing"),
     Transition(PlanStatus.consulting, PlanStatus.adopted, allowed=_admin, action="plan.adopt",
                requires=_has_adoption_reference),
     Transition(PlanStatus.adopted, PlanStatus.monitoring, allowed=_admin, action="plan.start_monitoring"),
-    Transition(PlanStatus.monitoring, PlanStatus.closed, allowed=_admin, action="plan.close"),
+    Transition(PlanStatus.monitoring, PlanStatus.closed, allowed=_admin, action="plan.close",
+               requires=_no_open_aggiornamento),
 ])
 
 
@@ -88,6 +96,8 @@ class Plan(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tavoli: Mapped[list[Tavolo]] = relationship(back_populates="plan", order_by="Tavolo.position")
+    # Loaded only when asked for (few rows per plan): the open one decides whether the record is editable.
+    revision_sets: Mapped[list[RevisionSet]] = relationship(order_by="RevisionSet.number")
 
     @property
     def period_label(self) -> str:
@@ -123,8 +133,61 @@ class Plan(db.Model):
     def move_label(target: str) -> str:
         return str(PLAN_MOVE_LABELS.get(target, target))
 
+    # --- the plan record ----------------------------------------------------
+    @property
+    def open_revision_set(self) -> RevisionSet | None:
+        return next((s for s in self.revision_sets if s.closed_at is None), None)
+
+    @property
+    def is_adopted(self) -> bool:
+        """Adopted (and later monitored or closed): the record as adopted is an act."""
+        return self.status in (PlanStatus.adopted, PlanStatus.monitoring, PlanStatus.closed)
+
+    @property
+    def is_monitoring(self) -> bool:
+        return self.status == PlanStatus.monitoring
+
+    @property
+    def record_editable(self) -> bool:
+        """Before adoption the record is being drafted; afterwards only inside an aggiornamento."""
+        if self.status in (PlanStatus.preparing, PlanStatus.consulting):
+            return True
+        return self.status != PlanStatus.closed and self.open_revision_set is not None
+
+    def can_manage_record(self, user) -> bool:
+        """Admins, and the facilitators of a tavolo of this plan (for the areas of their tavoli)."""
+        if is_admin(user):
+            return True
+        if not is_authenticated(user) or user.role != "facilitator" or user.blocked_at is not None:
+            return False
+        cache = self.__dict__.setdefault("_facilitator_cache", {})
+        if user.id not in cache:
+            from consulta.tavoli.models import Tavolo, tavolo_facilitator
+
+            cache[user.id] = db.session.execute(select(exists().where(
+                tavolo_facilitator.c.user_id == user.id, tavolo_facilitator.c.tavolo_id == Tavolo.id,
+                Tavolo.plan_id == self.id))).scalar()
+        return cache[user.id]
+
+    def can_edit_areas(self, user) -> bool:
+        return is_admin(user) and self.record_editable
+
+    def can_adopt(self, user) -> bool:
+        return PLAN_TRANSITIONS.can(self, PlanStatus.adopted, user)
+
+    def can_open_aggiornamento(self, user) -> bool:
+        return (is_admin(user) and self.status in (PlanStatus.adopted, PlanStatus.monitoring)
+                and self.open_revision_set is None)
+
+    def can_close_aggiornamento(self, user) -> bool:
+        return is_admin(user) and self.open_revision_set is not None
+
     @classmethod
     def current(cls) -> Plan | None:
         """The edition the home page shows: the newest one not in preparation, else the newest."""
         stmt = select(cls).order_by((cls.status == PlanStatus.preparing).asc(), cls.period_start.desc(), cls.id.desc())
         return db.session.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+# The record's models live beside the edition; importing them here completes the metadata.
+from consulta.plan import record as _record  # noqa: E402,F401

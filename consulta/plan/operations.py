@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from consulta.core import audit
+from sqlalchemy import select
+
+from consulta.core import audit, notify
 from consulta.extensions import db
 from consulta.plan.models import PLAN_TRANSITIONS, Plan, PlanStatus
 
@@ -47,4 +49,23 @@ def change_plan_status(plan: Plan, target: str, actor, *, adoption_reference: st
         plan.adoption_reference = adoption_reference
         plan.adoption_date = adoption_date
     PLAN_TRANSITIONS.apply(plan, target, actor, audit_changes=extra)
+    if target == PlanStatus.adopted:
+        notify.emit(adoption_recipients(plan), "plan.adopted", plan, data={"title": plan.title}, exclude=actor)
     db.session.flush()
+
+
+def adoption_recipients(plan: Plan) -> list[int]:
+    """Who hears that the plan was adopted: the active participants who follow a tavolo of it.
+
+    They chose to follow the concertazione, so the outcome of it is news they asked for;
+    everybody else can read it on the home page without an unrequested message.
+    """
+    from consulta.accounts.models import User
+    from consulta.tavoli.models import Follow, Tavolo
+
+    return list(db.session.execute(
+        select(User.id).distinct()
+        .join(Follow, Follow.user_id == User.id).join(Tavolo, Follow.tavolo_id == Tavolo.id)
+        .where(Tavolo.plan_id == plan.id, User.email_verified_at.is_not(None), User.blocked_at.is_(None))
+        .order_by(User.id)
+    ).scalars())

@@ -1,4 +1,5 @@
-"""Public pages of the plan editions: the list and one edition with its tavoli."""
+"""Public pages of the plan editions: the list, and one edition with its tavoli and its record
+(the other public pages of the record are in record_views.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from flask import render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from consulta.ambito.models import Comune
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
-from consulta.plan import bp
+from consulta.plan import bp, queries
 from consulta.plan.models import Plan
 from consulta.tavoli.models import Tavolo
 from consulta.tavoli.queries import tavolo_stats, visible_tavoli_clause
@@ -34,4 +36,7 @@ def show(plan_id: int):
         select(Tavolo).where(Tavolo.plan_id == plan.id, visible_tavoli_clause(current_user))
         .order_by(Tavolo.position, Tavolo.title)
     ).scalars())
-    return render_template("plan/show.html", plan=plan, tavoli=tavoli, stats=tavolo_stats(t.id for t in tavoli))
+    return render_template("plan/show.html", plan=plan, tavoli=tavoli, stats=tavolo_stats(t.id for t in tavoli),
+                           record=queries.plan_context(plan), comuni=Comune.all_sorted(),
+                           status_counts=queries.status_counts(plan.id) if plan.is_adopted else None,
+                           pending=queries.pending_count(plan.id) if not plan.is_adopted else 0)
