@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, has_request_context, session
+from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from config import load_config
@@ -115,7 +116,7 @@ def _setup_login(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Accedi per continuare."
+    login_manager.login_message = lazy_gettext("Accedi per continuare.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 

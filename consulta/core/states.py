@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext
+
 from consulta.core import audit
 
 
@@ -80,9 +82,10 @@ class TransitionTable:
         current = str(getattr(obj, self.attribute))
         t = self.find(current, target)
         if t is None:
-            raise TransitionError(f"Passaggio non consentito: da «{current}» a «{target}».", 409)
+            raise TransitionError(gettext("Passaggio non consentito: da «%(source)s» a «%(target)s».",
+                                          source=current, target=target), 409)
         if not t.allowed(obj, actor):
-            raise TransitionError("Non hai i permessi per questa operazione.", 403)
+            raise TransitionError(gettext("Non hai i permessi per questa operazione."), 403)
         if t.requires is not None:
             problem = t.requires(obj, context or {})
             if problem:
