@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
@@ -44,6 +44,7 @@ class Comment(db.Model):
         enum_check("visibility", Visibility),
         CheckConstraint("visibility != 'hidden' OR hidden_reason IS NOT NULL", name="hidden_has_reason"),
         CheckConstraint("parent_id IS NULL OR parent_id != id", name="not_own_parent"),
+        CheckConstraint("NOT hidden_by_flags OR visibility = 'hidden'", name="flag_hide_is_hidden"),
         Index("ix_comment_proposal_created", "proposal_id", "created_at"),
         Index("ix_comment_objective_created", "objective_id", "created_at"),
     )
@@ -61,6 +62,8 @@ class Comment(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = enum_column(Visibility, default=Visibility.visible)
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
+    # Hidden automatically by participants' flags, until a moderator reviews it.
+    hidden_by_flags: Mapped[bool] = mapped_column(default=False, server_default=false())
     deleted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -109,6 +112,15 @@ class Comment(db.Model):
 
     def can_delete(self, user) -> bool:
         return self.is_author(user) and not self.is_deleted and not user.is_blocked
+
+    def can_moderate(self, user) -> bool:
+        """May approve, hide or restore this comment and see its flags."""
+        return facilitates(user, self.tavolo)
+
+    def can_flag(self, user) -> bool:
+        """A verified participant reports someone else's public comment."""
+        return (is_active_participant(user) and not self.is_author(user) and not self.is_deleted
+                and self.visibility == Visibility.visible and self.tavolo.can_view(user))
 
     def can_reply(self, user) -> bool:
         # One level of replies only.

@@ -128,6 +128,8 @@ class CommentThread:
     post_url: str = ""
     pre_moderated: bool = False
     organisation: Any = None
+    # Comments the viewer has already flagged (the "Segnala" link becomes a note).
+    flagged_ids: set[int] = field(default_factory=set)
 
     @property
     def stances(self) -> list[tuple[str, str, int]]:
@@ -199,6 +201,11 @@ def comment_thread(subject, user) -> CommentThread:
 
     counts = stance_counts(subject)
     refusal = comment_refusal(subject, user)
+    flagged_ids: set[int] = set()
+    if is_authenticated(user) and comments:
+        from consulta.moderation.queries import flagged_comment_ids
+
+        flagged_ids = flagged_comment_ids(user, [c.id for c in comments])
     can_comment = refusal is None
     return CommentThread(
         subject=subject,
@@ -211,4 +218,5 @@ def comment_thread(subject, user) -> CommentThread:
         post_url=comment_post_url(subject),
         pre_moderated=subject.tavolo.moderation == "pre",
         organisation=user.represented_organisation if can_comment else None,
+        flagged_ids=flagged_ids,
     )

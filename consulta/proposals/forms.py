@@ -6,10 +6,21 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from consulta.core.text import clean_plain
 from consulta.extensions import db
+from consulta.organisations.models import Organisation
+from consulta.proposals.models import (
+    OFFLINE_BADGES,
+    OFFLINE_CHANNELS,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    Proposal,
+    ProposalState,
+    Visibility,
+)
 from consulta.tavoli.models import Objective, ObjectiveStatus
 
 TITLE_MAX = 200  # Proposal.title is String(200)
@@ -161,3 +172,146 @@ class WithdrawForm(FlaskForm):
 class FollowForm(FlaskForm):
     """Only the CSRF token: following is a button."""
 
+
+
+# --------------------------------------------------------------------------- facilitators: answers, off-line
+
+ANSWER_MAX = 10_000
+PROTOCOL_MAX = 60  # Proposal.protocol_number
+AUTHOR_NAME_MAX = 120  # Proposal.author_name
+MERGED = "merged"
+
+
+class ReviewForm(FlaskForm):
+    """Only the CSRF token: taking a proposal into evaluation is a button."""
+
+
+class AnswerForm(FlaskForm):
+    outcome = RadioField(
+        _l("Esito"),
+        choices=[],
+        validate_choice=False,  # checked below with a clear message
+        description=_l("«Unita ad altra proposta» quando questa ripete o completa un'altra proposta del tavolo."),
+    )
+    merge_into = SelectField(
+        _l("Proposta in cui unirla"),
+        choices=[],
+        validate_choice=False,  # the operation checks the target (same tavolo, not itself, no circles): 409
+        description=_l("Solo per l'esito «Unita ad altra proposta»: le proposte pubbliche dello stesso tavolo."),
+    )
+    motivation = TextAreaField(
+        _l("Motivazione"),
+        validators=[
+            _not_blank(_l("Scrivi la motivazione: ogni risposta deve essere motivata."), multiline=True),
+            _cleaned_length(ANSWER_MAX, _l("La motivazione può avere al massimo %(max)d caratteri.", max=ANSWER_MAX),
+                            multiline=True),
+        ],
+        description=_l("Pubblica: la leggono l'autore e tutti i partecipanti. Puoi usare Markdown. Massimo "
+                       "%(max)d caratteri.", max=ANSWER_MAX),
+    )
+    submit = SubmitField(_l("Pubblica la risposta"))
+
+    def __init__(self, proposal, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcome.choices = [SelectChoice(value, str(OUTCOME_LABELS[value])) for value in (*OUTCOMES, MERGED)]
+        targets = db.session.execute(
+            select(Proposal.id, Proposal.title)
+            .where(Proposal.tavolo_id == proposal.tavolo_id, Proposal.id != proposal.id,
+                   Proposal.visibility == Visibility.visible.value,
+                   Proposal.state.not_in((ProposalState.submitted.value, ProposalState.withdrawn.value,
+                                          ProposalState.merged.value)))
+            .order_by(Proposal.title, Proposal.id)
+        ).all()
+        self.merge_into.choices = [SelectChoice("", str(_l("— scegli la proposta —")))] + [
+            SelectChoice(str(pid), f"{title} (n. {pid})") for pid, title in targets]
+
+    def validate_outcome(self, field):
+        if field.data not in {choice.value for choice in self.outcome.choices}:
+            raise ValidationError(_l("Scegli l'esito della valutazione."))
+
+    def validate_merge_into(self, field):
+        if self.outcome.data != MERGED:
+            return
+        raw = (field.data or "").strip()
+        if not raw:
+            raise ValidationError(_l("Scegli la proposta in cui unire questa."))
+        if not raw.isdigit() or len(raw) > 18:
+            raise ValidationError(_l("La proposta scelta non è valida."))
+
+    @property
+    def merge_target_id(self) -> int | None:
+        raw = (self.merge_into.data or "").strip()
+        return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+
+
+class OfflineProposalForm(_ProposalTextForm):
+    """A proposal received on paper, by e-mail or at a meeting, recorded by a facilitator."""
+
+    channel = RadioField(
+        _l("Come è pervenuta"),
+        choices=[],
+        validate_choice=False,
+    )
+    protocol_number = StringField(
+        _l("Numero di protocollo"),
+        validators=[_cleaned_length(PROTOCOL_MAX, _l("Il numero di protocollo può avere al massimo %(max)d "
+                                                      "caratteri.", max=PROTOCOL_MAX))],
+        description=_l("Obbligatorio per le proposte cartacee e per posta elettronica, es. 2025/1234."),
+    )
+    presenter = RadioField(
+        _l("Presentata da"),
+        choices=[SelectChoice("organisation", _l("Un'organizzazione verificata")),
+                 SelectChoice("citizen", _l("Un cittadino o una cittadina"))],
+        validate_choice=False,
+    )
+    organisation = SelectField(
+        _l("Organizzazione"),
+        choices=[],
+        validate_choice=False,
+        description=_l("Solo organizzazioni verificate dall'Ufficio di Piano."),
+    )
+    author_name = StringField(
+        _l("Nome e cognome"),
+        validators=[_cleaned_length(AUTHOR_NAME_MAX, _l("Il nome può avere al massimo %(max)d caratteri.",
+                                                         max=AUTHOR_NAME_MAX))],
+        description=_l("Di chi firma la proposta: obbligatorio per un cittadino, facoltativo per "
+                       "un'organizzazione."),
+    )
+    submit = SubmitField(_l("Registra la proposta"))
+
+    def __init__(self, tavolo, *args, **kwargs):
+        super().__init__(tavolo, *args, **kwargs)
+        self.channel.choices = [SelectChoice(value, str(OFFLINE_BADGES[value])) for value in OFFLINE_CHANNELS]
+        verified = db.session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.status == "verified")
+            .order_by(Organisation.name, Organisation.id)).all()
+        self._organisations = {str(oid): oid for oid, _name in verified}
+        self.organisation.choices = [SelectChoice("", str(_l("— scegli l'organizzazione —")))] + [
+            SelectChoice(str(oid), name) for oid, name in verified]
+        self.chosen_organisation: Organisation | None = None
+
+    def validate_channel(self, field):
+        if field.data not in {choice.value for choice in self.channel.choices}:
+            raise ValidationError(_l("Indica come è pervenuta la proposta."))
+
+    def validate_protocol_number(self, field):
+        if self.channel.data in ("paper", "email") and not clean_plain(field.data):
+            raise ValidationError(_l("Indica il numero di protocollo con cui la proposta è stata registrata."))
+
+    def validate_presenter(self, field):
+        if field.data not in ("organisation", "citizen"):
+            raise ValidationError(_l("Indica se la proposta è di un'organizzazione o di un cittadino."))
+
+    def validate_organisation(self, field):
+        if self.presenter.data != "organisation":
+            return
+        raw = (field.data or "").strip()
+        if not raw:
+            raise ValidationError(_l("Scegli l'organizzazione che ha presentato la proposta."))
+        if raw not in self._organisations:
+            raise ValidationError(_l("L'organizzazione scelta non esiste o non è verificata."))
+        self.chosen_organisation = db.session.get(Organisation, self._organisations[raw])
+
+    def validate_author_name(self, field):
+        if self.presenter.data == "citizen" and not clean_plain(field.data):
+            raise ValidationError(_l("Scrivi il nome di chi ha presentato la proposta."))

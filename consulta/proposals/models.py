@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
@@ -44,6 +44,17 @@ STATE_LABELS = {
     "withdrawn": _l("Ritirata"),
 }
 ANSWERED_STATES = frozenset({"approved", "partially_approved", "rejected", "merged"})
+# Published at some point and not withdrawn: each of these needs an answer before the tavolo closes.
+REGISTER_STATES = frozenset({"published", "under_review", *ANSWERED_STATES})
+AWAITING_ANSWER_STATES = frozenset({"published", "under_review"})
+# The answers a facilitator (or a minutes decision) gives; merging has its own form fields.
+OUTCOMES = ("approved", "partially_approved", "rejected")
+OUTCOME_LABELS = {
+    "approved": _l("Accolta"),
+    "partially_approved": _l("Accolta in parte"),
+    "rejected": _l("Non accolta"),
+    "merged": _l("Unita ad altra proposta"),
+}
 
 
 class Visibility(StrEnum):
@@ -65,6 +76,13 @@ CHANNEL_LABELS = {
     "email": _l("Posta elettronica"),
     "meeting": _l("Durante un incontro"),
 }
+# The badge of a contribution received off-line, shown wherever the proposal appears.
+OFFLINE_BADGES = {
+    "paper": _l("Pervenuta in forma cartacea"),
+    "email": _l("Pervenuta per posta elettronica"),
+    "meeting": _l("Presentata durante un incontro"),
+}
+OFFLINE_CHANNELS = ("paper", "email", "meeting")
 
 
 def _author(proposal, user) -> bool:
@@ -86,6 +104,18 @@ def _needs_answer(proposal, ctx) -> str | None:
     return None
 
 
+def _decision_transitions() -> list[Transition]:
+    """Moves a minutes decision makes to confirm or overturn an evaluation (or to decide directly).
+
+    under_review → outcome already exists as the facilitator's answer; the verbale walks through it.
+    """
+    sources = (ProposalState.published, ProposalState.approved, ProposalState.partially_approved,
+               ProposalState.rejected)
+    targets = (ProposalState.approved, ProposalState.partially_approved, ProposalState.rejected)
+    return [Transition(source, target, allowed=_facilitator, action="minutes.decision", requires=_needs_answer)
+            for source in sources for target in targets if source != target]
+
+
 PROPOSAL_TRANSITIONS = TransitionTable("state", [
     Transition(ProposalState.submitted, ProposalState.published, allowed=_system_or_facilitator,
                action="proposal.publish"),
@@ -103,6 +133,7 @@ PROPOSAL_TRANSITIONS = TransitionTable("state", [
                action="proposal.merge", requires=_needs_answer),
     Transition(ProposalState.published, ProposalState.merged, allowed=_facilitator,
                action="proposal.merge", requires=_needs_answer),
+    *_decision_transitions(),
 ])
 
 
@@ -121,6 +152,9 @@ class Proposal(db.Model):
         CheckConstraint("(state = 'merged') = (merged_into_id IS NOT NULL)", name="merged_has_target"),
         CheckConstraint("merged_into_id IS NULL OR merged_into_id != id", name="not_merged_into_self"),
         CheckConstraint("channel = 'online' OR recorded_by_id IS NOT NULL", name="offline_has_recorder"),
+        CheckConstraint("NOT hidden_by_flags OR visibility = 'hidden'", name="flag_hide_is_hidden"),
+        CheckConstraint("author_id IS NOT NULL OR author_name IS NOT NULL OR organisation_id IS NOT NULL "
+                        "OR channel = 'online'", name="offline_has_author"),
         Index("ix_proposal_tavolo_state", "tavolo_id", "state"),
         Index("ix_proposal_tavolo_created", "tavolo_id", "created_at"),
     )
@@ -143,11 +177,15 @@ class Proposal(db.Model):
     state: Mapped[str] = enum_column(ProposalState, default=ProposalState.submitted)
     visibility: Mapped[str] = enum_column(Visibility, default=Visibility.pending)
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
+    # Hidden automatically by participants' flags, until a moderator reviews it.
+    hidden_by_flags: Mapped[bool] = mapped_column(default=False, server_default=false())
     answer: Mapped[str | None] = mapped_column(Text)
     answer_html: Mapped[str | None] = mapped_column(Text)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     answered_at: Mapped[datetime | None]
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="SET NULL"), index=True)
+    # Merges stay within a tavolo, and proposals go only with their tavolo: CASCADE keeps
+    # "merged has a target" true while a tavolo's proposals are deleted one by one.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None]
@@ -157,6 +195,7 @@ class Proposal(db.Model):
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     organisation: Mapped[Organisation | None] = relationship()
     answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
     merged_into: Mapped[Proposal | None] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
 
     def __repr__(self) -> str:
@@ -222,6 +261,23 @@ class Proposal(db.Model):
     def can_follow(self, user) -> bool:
         return is_active_participant(user) and self.can_view(user)
 
+    # --- moderation and answers (facilitators of the tavolo, admins) ----------------
+    def can_moderate(self, user) -> bool:
+        """May approve, hide or restore this proposal and see its flags."""
+        return facilitates(user, self.tavolo)
+
+    def can_start_review(self, user) -> bool:
+        return PROPOSAL_TRANSITIONS.can(self, ProposalState.under_review, user)
+
+    def can_answer(self, user) -> bool:
+        return facilitates(user, self.tavolo) and self.awaits_answer
+
+    def can_flag(self, user) -> bool:
+        """A verified participant reports someone else's public proposal."""
+        return (is_active_participant(user) and not self.is_author(user) and self.tavolo.can_view(user)
+                and self.visibility == Visibility.visible
+                and self.state not in (ProposalState.submitted, ProposalState.withdrawn))
+
     def can_unfollow(self, user) -> bool:
         # Anyone may stop following, even a blocked account: it only removes their own row.
         return is_authenticated(user) and self.can_view(user)
@@ -252,7 +308,38 @@ class Proposal(db.Model):
         return 409, str(_l("La proposta è «%(state)s»: dopo l'inizio della valutazione non può più essere ritirata.",
                            state=self.state_label))
 
+    def answer_refusal(self, user) -> tuple[int, str] | None:
+        """Why `user` may not evaluate or answer this proposal now."""
+        if not facilitates(user, self.tavolo):
+            return 403, str(_l("Solo i facilitatori di questo tavolo possono rispondere alle proposte."))
+        if self.awaits_answer:
+            return None
+        if self.state == ProposalState.withdrawn:
+            return 409, str(_l("La proposta è stata ritirata dall'autore: non si può più valutare."))
+        if self.state == ProposalState.submitted:
+            return 409, str(_l("La proposta è ancora in attesa di moderazione: approvala prima di valutarla."))
+        return 409, str(_l("La proposta ha già una risposta («%(state)s»): la conferma o la modifica spetta "
+                           "alla decisione riportata nel verbale.", state=self.state_label))
+
     # --- presentation ------------------------------------------------------
+    @property
+    def awaits_answer(self) -> bool:
+        return self.state in AWAITING_ANSWER_STATES
+
+    @property
+    def is_offline(self) -> bool:
+        return self.channel != Channel.online
+
+    @property
+    def offline_badge(self) -> str | None:
+        """"Pervenuta in forma cartacea — prot. n. 2025/123", or None for an online proposal."""
+        if not self.is_offline:
+            return None
+        text = str(OFFLINE_BADGES[self.channel])
+        if self.protocol_number:
+            text += " — " + str(_l("prot. n. %(number)s", number=self.protocol_number))
+        return text
+
     @property
     def grace_minutes(self) -> int:
         return int(current_app.config.get("EDIT_GRACE_MINUTES", 30))
@@ -284,7 +371,11 @@ class Proposal(db.Model):
     def author_display_name(self) -> str:
         if self.author is not None:
             return self.author.display_name
-        return self.author_name or str(_l("Autore non più registrato"))
+        if self.author_name:
+            return self.author_name
+        if self.is_offline and self.organisation is not None:
+            return self.organisation.name
+        return str(_l("Autore non più registrato"))
 
 
 def submission_refusal(tavolo, user) -> tuple[int, str] | None:

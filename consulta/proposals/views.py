@@ -11,15 +11,35 @@ from sqlalchemy.orm import joinedload, selectinload
 from consulta.core.audit import AuditEvent
 from consulta.core.errors import abort_with
 from consulta.core.permissions import is_authenticated
+from consulta.core.states import TransitionError
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
 from consulta.proposals import bp
-from consulta.proposals.forms import EditProposalForm, FollowForm, ProposalForm, WithdrawForm
+from consulta.proposals.forms import (
+    MERGED,
+    AnswerForm,
+    EditProposalForm,
+    FollowForm,
+    OfflineProposalForm,
+    ProposalForm,
+    ReviewForm,
+    WithdrawForm,
+)
 from consulta.proposals.listing import objective_url
-from consulta.proposals.models import Proposal, ProposalState, Visibility, submission_refusal
+from consulta.proposals.models import (
+    OUTCOME_LABELS,
+    Proposal,
+    ProposalState,
+    Visibility,
+    submission_refusal,
+)
 from consulta.proposals.operations import (
+    answer_proposal,
     edit_proposal,
     follow_proposal,
+    merge_proposal,
+    record_offline_proposal,
+    start_review,
     submit_proposal,
     unfollow_proposal,
     withdraw_proposal,
@@ -100,8 +120,10 @@ def new(slug: str):
 
 @bp.get("/proposte/<proposal_id>/")
 def show(proposal_id):
-    # The comments and votes domains import proposals.models: imported here to avoid a cycle.
+    # The comments, votes and moderation domains import proposals.models: imported here to avoid a cycle.
     from consulta.comments.queries import comment_thread
+    from consulta.moderation.forms import ActionForm, DismissForm, RestoreForm
+    from consulta.moderation.queries import open_flags_of, user_has_flagged
     from consulta.votes.tally import vote_panel
 
     proposal = _load_proposal(proposal_id)
@@ -110,6 +132,7 @@ def show(proposal_id):
         .where(Proposal.merged_into_id == proposal.id, Proposal.visibility == Visibility.visible.value)
         .order_by(Proposal.id)
     ).all()
+    moderator = proposal.can_moderate(current_user)
     withdrawal = None
     if proposal.state == ProposalState.withdrawn:
         withdrawal = db.session.execute(
@@ -129,6 +152,12 @@ def show(proposal_id):
         follow_form=FollowForm(),
         thread=comment_thread(proposal, current_user),
         panel=vote_panel(proposal, current_user),
+        moderator=moderator,
+        flags=open_flags_of(proposal) if moderator else [],
+        flagged_by_me=user_has_flagged(current_user, proposal),
+        action_form=ActionForm(formdata=None),
+        restore_form=RestoreForm(formdata=None),
+        dismiss_form=DismissForm(formdata=None),
     )
 
 
@@ -198,3 +227,83 @@ def unfollow(proposal_id):
     db.session.commit()
     flash(_("Non segui più questa proposta."), "success")
     return redirect(url_for("proposals.show", proposal_id=proposal.id))
+
+
+# --------------------------------------------------------------------------- facilitators: evaluation and answers
+
+@bp.post("/facilitazione/proposte/<int:proposal_id>/valutazione")
+def review(proposal_id: int):
+    proposal = _load_proposal(proposal_id)
+    require(is_authenticated(current_user))
+    _refuse(proposal.answer_refusal(current_user))
+    if proposal.state != ProposalState.published:
+        abort_with(409, _("La proposta è già in valutazione."))
+    if not ReviewForm().validate_on_submit():
+        abort_with(400, _("Il modulo è scaduto o non è valido. Ricarica la pagina e riprova."))
+    start_review(proposal, _user())
+    db.session.commit()
+    flash(_("La proposta è ora in valutazione: chi l'ha presentata ne è stato informato."), "success")
+    return redirect(url_for("proposals.show", proposal_id=proposal.id))
+
+
+@bp.route("/facilitazione/proposte/<int:proposal_id>/risposta", methods=["GET", "POST"])
+def answer(proposal_id: int):
+    proposal = _load_proposal(proposal_id)
+    require(is_authenticated(current_user))
+    _refuse(proposal.answer_refusal(current_user))
+
+    form = AnswerForm(proposal)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if form.outcome.data == MERGED:
+                target = db.session.get(Proposal, form.merge_target_id)
+                merge_proposal(proposal, target, _user(), motivation=form.motivation.data)
+            else:
+                answer_proposal(proposal, _user(), outcome=form.outcome.data, motivation=form.motivation.data)
+        except TransitionError as refused:
+            db.session.rollback()
+            if refused.status == 403:
+                raise
+            field = form.merge_into if form.outcome.data == MERGED else form.outcome
+            field.errors = [*field.errors, refused.message]
+            status = refused.status
+        else:
+            db.session.commit()
+            if proposal.state == ProposalState.merged:
+                flash(_("La proposta è stata unita a «%(title)s»: l'autore e chi la segue ne sono stati informati.",
+                        title=proposal.merged_into.title), "success")
+            else:
+                flash(_("Risposta pubblicata («%(outcome)s»): l'autore e chi segue la proposta ne sono stati "
+                        "informati.", outcome=str(OUTCOME_LABELS[proposal.state]).lower()), "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id) + "#answer-title")
+    elif form.is_submitted():
+        status = 400
+    return render_template("proposals/answer.html", form=form, proposal=proposal, tavolo=proposal.tavolo), status
+
+
+# --------------------------------------------------------------------------- facilitators: off-line contributions
+
+@bp.route("/facilitazione/tavoli/<slug>/proposte/registra", methods=["GET", "POST"])
+def record_offline(slug: str):
+    tavolo = _load_tavolo(slug)
+    require(is_authenticated(current_user))
+    require(tavolo.can_facilitate(current_user))
+    if tavolo.phase not in ("open", "discussion"):
+        abort_with(409, _("Il tavolo è «%(phase)s»: non si possono registrare nuove proposte.",
+                          phase=tavolo.phase_label))
+
+    form = OfflineProposalForm(tavolo)
+    if form.validate_on_submit():
+        organisation = form.chosen_organisation if form.presenter.data == "organisation" else None
+        proposal = record_offline_proposal(
+            tavolo=tavolo, recorder=_user(), channel=form.channel.data, protocol_number=form.protocol_number.data,
+            title=form.title.data, body=form.body.data, organisation=organisation,
+            author_name=form.author_name.data, objective=form.linked_objective,
+        )
+        db.session.commit()
+        flash(_("Proposta registrata e pubblicata con l'indicazione «%(badge)s».", badge=proposal.offline_badge),
+              "success")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("proposals/offline.html", form=form, tavolo=tavolo), status

@@ -72,12 +72,31 @@ def _facilitator(tavolo, user) -> bool:
     return facilitates(user, tavolo)
 
 
+def _all_answered(tavolo, ctx) -> str | None:
+    """The response register must be complete before closing, unless an admin overrides with a reason."""
+    from flask_babel import ngettext
+
+    from consulta.proposals.register import unanswered_count
+
+    missing = unanswered_count(tavolo.id)
+    if not missing:
+        return None
+    if ctx.get("override") and is_admin(ctx.get("actor")) and (ctx.get("reason") or "").strip():
+        return None
+    return ngettext(
+        "Il tavolo ha ancora %(num)d proposta senza risposta: ogni proposta pubblicata deve ricevere una "
+        "risposta motivata prima della chiusura.",
+        "Il tavolo ha ancora %(num)d proposte senza risposta: ogni proposta pubblicata deve ricevere una "
+        "risposta motivata prima della chiusura.", missing)
+
+
 TAVOLO_TRANSITIONS = TransitionTable("phase", [
     Transition(Phase.draft, Phase.open, allowed=_admin, action="tavolo.open"),
     Transition(Phase.open, Phase.draft, allowed=_admin, action="tavolo.back_to_draft"),
     Transition(Phase.open, Phase.discussion, allowed=_facilitator, action="tavolo.start_discussion"),
     Transition(Phase.discussion, Phase.open, allowed=_admin, action="tavolo.reopen"),
-    Transition(Phase.discussion, Phase.closed, allowed=_facilitator, action="tavolo.close"),
+    Transition(Phase.discussion, Phase.closed, allowed=_facilitator, action="tavolo.close",
+               requires=_all_answered),
     Transition(Phase.closed, Phase.discussion, allowed=_admin, action="tavolo.reopen_discussion"),
 ])
 
@@ -174,6 +193,10 @@ class Tavolo(db.Model):
 
     def can_manage_objectives(self, user) -> bool:
         return facilitates(user, self)
+
+    def can_close_unanswered(self, user) -> bool:
+        """Only the Ufficio di Piano may close a tavolo whose proposals are not all answered (with a reason)."""
+        return is_admin(user)
 
     def phase_targets(self, user) -> list[str]:
         """Phases `user` may move this tavolo to now (buttons)."""

@@ -21,6 +21,7 @@ from consulta.tavoli.models import (
     Objective,
     ObjectiveRevision,
     ObjectiveStatus,
+    Phase,
     Tavolo,
 )
 from consulta.tavoli.queries import follower_ids
@@ -142,10 +143,22 @@ def update_tavolo(tavolo: Tavolo, actor, *, title: str, slug: str | None, area: 
     return changes
 
 
-def change_phase(tavolo: Tavolo, target: str, actor, *, reason: str | None = None) -> None:
-    """Move the tavolo to another phase (the table checks and audits) and tell its followers."""
+def change_phase(tavolo: Tavolo, target: str, actor, *, reason: str | None = None, override: bool = False) -> None:
+    """Move the tavolo to another phase (the table checks and audits) and tell its followers.
+
+    `override`: an admin closes the tavolo although some proposals have no answer yet; the
+    reason is required and the audit event records how many were left unanswered.
+    """
+    from consulta.proposals.register import unanswered_count
+
     source = tavolo.phase
-    TAVOLO_TRANSITIONS.apply(tavolo, target, actor, reason=reason, context={"reason": reason})
+    audit_changes = None
+    if override and target == Phase.closed:
+        missing = unanswered_count(tavolo.id)
+        if missing:
+            audit_changes = {"unanswered": missing, "override": True}
+    TAVOLO_TRANSITIONS.apply(tavolo, target, actor, reason=reason, audit_changes=audit_changes,
+                             context={"reason": reason, "override": override, "actor": actor})
     notify.emit(follower_ids(tavolo), "tavolo.phase_changed", tavolo, tavolo_id=tavolo.id,
                 data={"from": source, "to": tavolo.phase, "title": tavolo.title}, exclude=actor)
     db.session.flush()

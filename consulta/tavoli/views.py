@@ -105,7 +105,9 @@ def index():
 
 @bp.get("/tavoli/<slug>/")
 def show(slug: str):
+    from consulta.moderation.queries import latest_moderation_acts
     from consulta.proposals.listing import proposal_listing
+    from consulta.proposals.register import response_register
 
     tavolo = _load_tavolo(slug)
     stmt = select(Objective).where(Objective.tavolo_id == tavolo.id)
@@ -114,9 +116,11 @@ def show(slug: str):
     # Objective.tavolo is joined-loaded and resolves to the tavolo already in the session.
     objectives = list(db.session.execute(stmt.order_by(Objective.position, Objective.id)).unique().scalars())
     listing = proposal_listing(tavolo, request.args, current_user)
+    log_entries, more_log = latest_moderation_acts(tavolo, current_user)
     return render_template(
         "tavoli/show.html", tavolo=tavolo, objectives=objectives, listing=listing,
         stats=tavolo_stats([tavolo.id])[tavolo.id], following=is_following(current_user, tavolo),
+        register=response_register([tavolo.id])[tavolo.id], log_entries=log_entries, more_log=more_log,
     )
 
 
@@ -205,7 +209,13 @@ def facilitation_home():
         per_page=20, max_per_page=20,
     )
     stats = tavolo_stats((t.id for t in page.items), with_objectives=True)
+    # Moderation reads these tavoli's models: imported here, as the other domains' helpers above.
+    from consulta.moderation.queries import dashboard_stats, moderated_tavolo_ids, queue_totals
+
+    pending, flagged = queue_totals(moderated_tavolo_ids(current_user))
     return render_template("tavoli/facilitation_home.html", page=page, stats=stats,
+                           dashboard=dashboard_stats(t.id for t in page.items), queue_pending=pending,
+                           queue_flagged=flagged,
                            statuses=[s.value for s in ObjectiveStatus], status_labels=OBJECTIVE_STATUS_LABELS)
 
 
@@ -217,7 +227,13 @@ def change_phase(slug: str):
     reason = (request.form.get("reason") or "").strip() or None
     if reason is not None and len(reason) > REASON_MAX:
         abort_with(400, _("Il motivo può avere al massimo %(max)d caratteri.", max=REASON_MAX))
-    ops.change_phase(tavolo, target, current_user, reason=reason)
+    # Closing with unanswered proposals: an admin's explicit, motivated override.
+    override = request.form.get("override") == "1" and target == Phase.closed
+    if override and not tavolo.can_close_unanswered(current_user):
+        abort_with(403, _("Solo l'Ufficio di Piano può chiudere un tavolo con proposte ancora senza risposta."))
+    if override and reason is None:
+        abort_with(400, _("Indica il motivo per cui chiudi il tavolo con proposte ancora senza risposta."))
+    ops.change_phase(tavolo, target, current_user, reason=reason, override=override)
     db.session.commit()
     flash(_("Il tavolo «%(title)s» è ora nella fase «%(phase)s».", title=tavolo.title, phase=tavolo.phase_label),
           "success")

@@ -169,7 +169,7 @@ def test_an_offline_proposal_shows_its_channel_and_protocol_number(cast, open_ta
 
     html = page(client, proposal).get_data(as_text=True)
 
-    assert "Ricevuta: cartacea" in html and "2025/1234" in html
+    assert "Pervenuta in forma cartacea — prot. n. 2025/1234" in html
     assert "Comitato di quartiere" in html
 
 

@@ -1,0 +1,183 @@
+"""The response register (controdeduzioni) on the tavolo page and the dashboard; closing a tavolo
+with unanswered proposals is refused unless an admin overrides with a recorded reason; the
+facilitator dashboard counts in SQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from consulta.core.audit import AuditEvent
+from consulta.extensions import db
+from tests.moderation.helpers import text_of
+
+
+def phase_url(tavolo):
+    return f"/facilitazione/tavoli/{tavolo.slug}/fase"
+
+
+@pytest.fixture
+def discussing(create_tavolo, people, make_proposal):
+    """A tavolo in discussion: 2 proposals answered, 2 waiting; hidden and withdrawn ones do not count."""
+    tavolo = create_tavolo(slug="discussione", title="Povertà", phase="discussion", facilitators=[people.facilitator])
+    make_proposal(tavolo, title="Accolta", state="approved")
+    make_proposal(tavolo, title="Respinta", state="rejected")
+    make_proposal(tavolo, title="In valutazione", state="under_review")
+    make_proposal(tavolo, title="Pubblicata")
+    make_proposal(tavolo, title="Nascosta", visibility="hidden", hidden_reason="spam")
+    make_proposal(tavolo, title="Ritirata", state="withdrawn")
+    make_proposal(tavolo, title="In attesa", state="submitted")
+    return tavolo
+
+
+def test_the_tavolo_page_shows_the_response_register(client, discussing):
+    page = text_of(client.get(f"/tavoli/{discussing.slug}/"))
+    assert "Risposte alle proposte" in page
+    assert "Con risposta: 2 su 4 proposte (50%)" in page
+    assert "2 proposte attendono ancora una risposta." in page
+    html = client.get(f"/tavoli/{discussing.slug}/").get_data(as_text=True)
+    assert '<progress class="register-progress" max="4" value="2"' in html
+
+
+def test_closing_with_unanswered_proposals_is_refused(client, people, discussing, audit_count):
+    client.login(people.facilitator)
+    page = text_of(client.get(f"/tavoli/{discussing.slug}/"))
+    assert "Per chiudere il tavolo manca la risposta a 2 proposte." in page
+    assert "Chiudi comunque" not in page  # only the Ufficio di Piano may override
+    before = audit_count()
+
+    response = client.post(phase_url(discussing), data={"target": "closed"})
+    assert response.status_code == 409
+    assert "Il tavolo ha ancora 2 proposte senza risposta" in text_of(response)
+    response = client.post(phase_url(discussing), data={"target": "closed", "override": "1", "reason": "Fretta"})
+    assert response.status_code == 403 and "Solo l'Ufficio di Piano" in text_of(response)
+
+    db.session.refresh(discussing)
+    assert discussing.phase == "discussion" and audit_count() == before
+
+
+def test_an_admin_closes_anyway_with_a_recorded_reason(client, people, discussing, audit_count):
+    client.login(people.admin)
+    assert "Chiudi comunque (Ufficio di Piano)" in text_of(client.get(f"/tavoli/{discussing.slug}/"))
+    before = audit_count()
+
+    response = client.post(phase_url(discussing), data={"target": "closed"})
+    assert response.status_code == 409
+    response = client.post(phase_url(discussing), data={"target": "closed", "override": "1", "reason": "  "})
+    assert response.status_code == 400 and "Indica il motivo" in text_of(response)
+    assert audit_count() == before
+
+    response = client.post(phase_url(discussing), data={
+        "target": "closed", "override": "1", "reason": "Scadenza della delibera di adozione del Piano."})
+
+    assert response.status_code == 302
+    db.session.refresh(discussing)
+    assert discussing.phase == "closed"
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "tavolo.close")).scalar_one()
+    assert event.reason == "Scadenza della delibera di adozione del Piano."
+    assert event.changes == {"phase": ["discussion", "closed"], "unanswered": 2, "override": True}
+    assert event.actor_id == people.admin.id
+
+
+def test_once_every_proposal_has_an_answer_the_facilitator_closes(client, people, discussing):
+    client.login(people.facilitator)
+    from consulta.proposals.models import Proposal
+
+    waiting = db.session.execute(select(Proposal).where(Proposal.title.in_(["In valutazione", "Pubblicata"]))
+                                 ).scalars().all()
+    for proposal in waiting:
+        client.post(f"/facilitazione/proposte/{proposal.id}/risposta",
+                    data={"outcome": "rejected", "motivation": "Fuori dalle competenze del Piano."})
+    page = text_of(client.get(f"/tavoli/{discussing.slug}/"))
+    assert "Con risposta: 4 su 4 proposte (100%)" in page and "Tutte le proposte hanno ricevuto una risposta." in page
+
+    response = client.post(phase_url(discussing), data={"target": "closed"})
+
+    assert response.status_code == 302
+    db.session.refresh(discussing)
+    assert discussing.phase == "closed"
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "tavolo.close")).scalar_one()
+    assert event.changes == {"phase": ["discussion", "closed"]}
+
+
+def test_the_tavolo_page_shows_the_latest_moderation_acts(client, people, post_tavolo, make_proposal):
+    from consulta.core import audit
+
+    proposal = make_proposal(post_tavolo, title="Molto moderata")
+    for n in range(7):
+        audit.record(people.facilitator, "proposal.restore", proposal, {}, reason=f"Nota {n}")
+    db.session.commit()
+
+    page = text_of(client.get(f"/tavoli/{post_tavolo.slug}/"))
+
+    assert "Registro di moderazione" in page
+    assert "Nota 6" in page and "Nota 2" in page and "Nota 1" not in page
+    html = client.get(f"/tavoli/{post_tavolo.slug}/").get_data(as_text=True)
+    assert f'href="/tavoli/{post_tavolo.slug}/registro-moderazione"' in html
+
+
+def test_the_dashboard_counts_per_tavolo(client, people, pre_tavolo, post_tavolo, other_tavolo, make_proposal,
+                                         create_comment, make_flag):
+    make_proposal(pre_tavolo, title="In attesa 1", state="submitted")
+    make_proposal(pre_tavolo, title="In attesa 2", state="submitted")
+    published = make_proposal(pre_tavolo, title="Senza risposta")
+    create_comment(published, people.reader, visibility="pending")
+    flagged = make_proposal(post_tavolo, title="Segnalata", state="approved")
+    make_flag(flagged, people.reader)
+    make_flag(flagged, people.representative)  # two flags, one item
+    make_proposal(other_tavolo, title="Di altri", state="submitted")
+    client.login(people.facilitator)
+
+    html = client.get("/facilitazione/").get_data(as_text=True)
+    page = text_of(client.get("/facilitazione/"))
+
+    assert "3 contributi in attesa di approvazione" in page and "1 contributo segnalato" in page
+    cards = html.split('class="card card-bg no-after mb-4"')
+    pre_card = next(c for c in cards if pre_tavolo.title in c)
+    post_card = next(c for c in cards if post_tavolo.title in c)
+    assert '<dt>In attesa di moderazione</dt><dd>3</dd>' in pre_card
+    assert '<dt>Proposte senza risposta</dt><dd>1</dd>' in pre_card
+    assert '<dt>Segnalati</dt><dd>1</dd>' in post_card and '<dt>Proposte senza risposta</dt><dd>0</dd>' in post_card
+    assert '<dt>Giorni alla scadenza</dt><dd>14</dd>' in pre_card
+    assert "Ultima attività:" in pre_card and "nessuna" not in pre_card
+    assert "Di altri" not in html
+
+
+def test_the_dashboard_costs_the_same_queries_for_few_or_many_tavoli(
+        client, people, create_tavolo, make_proposal, create_comment, make_flag, count_queries):
+    def fill(n):
+        for i in range(n):
+            tavolo = create_tavolo(title=f"Tavolo {n}-{i}", facilitators=[people.facilitator])
+            proposal = make_proposal(tavolo, title=f"P{n}-{i}")
+            make_flag(proposal, people.reader)
+            create_comment(proposal, people.reader, visibility="pending")
+
+    client.login(people.facilitator)
+    fill(2)
+    client.get("/facilitazione/")
+    with count_queries() as few:
+        client.get("/facilitazione/")
+    fill(15)
+    with count_queries() as many:
+        assert client.get("/facilitazione/").status_code == 200
+    assert many.count == few.count
+
+
+def test_the_queue_costs_the_same_queries_for_few_or_many_items(
+        client, people, post_tavolo, pre_tavolo, make_proposal, create_comment, make_flag, count_queries):
+    def fill(n):
+        for i in range(n):
+            make_proposal(pre_tavolo, title=f"Attesa {n}-{i}", state="submitted")
+            flagged = make_proposal(post_tavolo, title=f"Segnalata {n}-{i}")
+            make_flag(flagged, people.reader)
+            create_comment(flagged, people.author, visibility="pending")
+
+    client.login(people.facilitator)
+    fill(2)
+    client.get("/facilitazione/moderazione/")
+    with count_queries() as few:
+        client.get("/facilitazione/moderazione/")
+    fill(12)
+    with count_queries() as many:
+        assert client.get("/facilitazione/moderazione/").status_code == 200
+    assert many.count == few.count
