@@ -58,10 +58,35 @@ def _diff() -> list:
         return compare_metadata(context, db.metadata)
 
 
+def _missing_check_constraints() -> dict[str, set[str]]:
+    """CHECK constraints the models declare but the migrated database lacks (autogenerate cannot see them)."""
+    inspector = sa.inspect(db.engine)
+    missing = {}
+    for table in db.metadata.sorted_tables:
+        declared = {c.name for c in table.constraints if isinstance(c, sa.CheckConstraint)}
+        present = {c["name"] for c in inspector.get_check_constraints(table.name)}
+        if declared - present:
+            missing[table.name] = declared - present
+    return missing
+
+
+def _trigger_names() -> set[str]:
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "sqlite":
+            rows = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        else:
+            rows = conn.execute(sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+        return {row[0] for row in rows}
+
+
 def test_upgrade_downgrade_upgrade_and_models_match(migration_app):
+    from consulta.meetings.models import trigger_names
+
     upgrade()
     assert _tables() == set(db.metadata.tables)
     assert _diff() == [], "models and migrations disagree: run `flask db migrate`"
+    assert _missing_check_constraints() == {}
+    assert {name for name, _ in trigger_names(db.engine.dialect.name)} <= _trigger_names()
 
     downgrade(revision="base")
     assert _tables() == set()
