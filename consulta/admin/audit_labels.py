@@ -8,6 +8,8 @@ from flask import url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
+from consulta.moderation.queries import LOG_ACTIONS
+
 ACTION_LABELS = {
     "organisation.request": _l("Richiesta di registrare un'organizzazione"),
     "organisation.verify": _l("Organizzazione verificata"),
@@ -21,7 +23,29 @@ ACTION_LABELS = {
     "user.block": _l("Account bloccato"),
     "user.unblock": _l("Account sbloccato"),
     "user.create_admin": _l("Amministratore creato"),
+    "tavolo.open": _l("Tavolo aperto alle proposte"),
+    "tavolo.back_to_draft": _l("Tavolo riportato in preparazione"),
+    "tavolo.start_discussion": _l("Tavolo in discussione"),
+    "tavolo.reopen": _l("Tavolo riaperto alle proposte"),
+    "tavolo.close": _l("Tavolo chiuso"),
+    "tavolo.reopen_discussion": _l("Tavolo riaperto alla discussione"),
+    "objective.publish": _l("Obiettivo pubblicato"),
+    "objective.approve": _l("Obiettivo approvato"),
+    "objective.drop": _l("Obiettivo ritirato"),
+    "proposal.publish": _l("Proposta pubblicata"),
+    "proposal.withdraw": _l("Proposta ritirata dall'autore"),
+    "proposal.edit": _l("Proposta modificata dall'autore"),
+    "plan.open_consultation": _l("Piano aperto alla concertazione"),
+    "plan.adopt": _l("Piano adottato"),
+    "plan.start_monitoring": _l("Piano in monitoraggio"),
+    "plan.close": _l("Piano concluso"),
+    "meeting.schedule": _l("Incontro convocato"),
+    "meeting.cancel": _l("Incontro annullato"),
+    "minutes.approve": _l("Verbale approvato"),
+    "minutes.rectify": _l("Rettifica di un verbale"),
 }
+# The moderation acts have their public wording already.
+ACTION_LABELS.update(LOG_ACTIONS)
 
 SUBJECT_LABELS = {
     "organisation": _l("Organizzazione"),

@@ -31,14 +31,14 @@ def test_the_log_shows_who_did_what_to_which_subject_and_why(client, admin_user,
     org = create_organisation(name="Cooperativa Aurora")
     event(admin_user, "user.block", person, {"blocked_reason": [None, "Spam"]}, reason="Spam ripetuto")
     event(admin_user, "organisation.verify", org, {"status": ["pending", "verified"]})
-    event(None, "proposal.publish", org)  # a subject type without a known page is shown without link
+    event(None, "data.import", org)  # an action without a label is shown by its code
     client.login(admin_user)
 
     html = text(client.get("/gestione/registro/"))
     assert rows(html) == 3
     # Newest first.
     html = html.split("<tbody>")[1]
-    assert html.index("proposal.publish") < html.index("Organizzazione verificata") < html.index("Account bloccato")
+    assert html.index("data.import") < html.index("Organizzazione verificata") < html.index("Account bloccato")
     assert "Ufficio di Piano" in html and "sistema" in html
     assert f'href="/gestione/organizzazioni/{org.id}/">Cooperativa Aurora</a>' in html
     assert f'href="/gestione/utenti/{person.id}/">Paola Partecipante</a>' in html
