@@ -15,19 +15,18 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from consulta.core.db import utcnow
+from consulta.core.forms import ItalianDateField, ItalianTimeField
 from consulta.core.text import clean_plain
 from consulta.meetings.models import OBJECTIVE_OUTCOMES
 
@@ -73,50 +72,6 @@ def required(message=None):
 
 def max_length(limit: int):
     return Length(max=limit, message=_l("Al massimo %(max)d caratteri.", max=limit))
-
-
-class ItalianDateField(DateField):
-    """A date from <input type="date"> (aaaa-mm-gg) or typed as gg/mm/aaaa."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = " ".join(valuelist).strip()
-        self.data = None
-        if not raw:
-            return
-        for fmt in self.strptime_format:
-            try:
-                self.data = datetime.strptime(raw, fmt).date()
-                return
-            except ValueError:
-                continue
-        raise ValueError(_l("Data non valida: usa il formato gg/mm/aaaa."))
-
-
-class ItalianTimeField(TimeField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("format", ["%H:%M", "%H.%M"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = " ".join(valuelist).strip()
-        self.data = None
-        if not raw:
-            return
-        for fmt in self.strptime_format:
-            try:
-                self.data = datetime.strptime(raw, fmt).time()
-                return
-            except ValueError:
-                continue
-        raise ValueError(_l("Ora non valida: usa il formato hh:mm (per esempio 17:30)."))
 
 
 class CountField(IntegerField):

@@ -10,13 +10,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     IntegerField,
     RadioField,
     SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -28,6 +26,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from consulta.core.forms import ItalianDateField, ItalianTimeField
 from consulta.core.text import clean_plain
 
 TITLE_MAX = 200
@@ -68,50 +67,6 @@ class ItalianIntegerField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(_l("Inserisci un numero intero.")) from None
-
-
-class ItalianDateField(DateField):
-    """A date from <input type="date"> (aaaa-mm-gg) or typed as gg/mm/aaaa."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d/%m/%Y"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = " ".join(valuelist).strip()
-        self.data = None
-        if not raw:
-            return
-        for fmt in self.strptime_format:
-            try:
-                self.data = datetime.strptime(raw, fmt).date()
-                return
-            except ValueError:
-                continue
-        raise ValueError(_l("Data non valida: usa il formato gg/mm/aaaa."))
-
-
-class ItalianTimeField(TimeField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("format", ["%H:%M", "%H.%M"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        raw = " ".join(valuelist).strip()
-        self.data = None
-        if not raw:
-            return
-        for fmt in self.strptime_format:
-            try:
-                self.data = datetime.strptime(raw, fmt).time()
-                return
-            except ValueError:
-                continue
-        raise ValueError(_l("Ora non valida: usa il formato hh:mm."))
 
 
 class ChoiceRadioField(RadioField):

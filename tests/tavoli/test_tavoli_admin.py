@@ -188,7 +188,7 @@ def test_admin_edits_a_tavolo(client, ambito, admin_user, create_tavolo, create_
     ({"slug": "Con Spazi!"}, "Usa solo lettere minuscole senza accenti, cifre e trattini"),
     ({"deadline_date": "31/02/2030"}, "Data non valida: usa il formato gg/mm/aaaa."),
     ({"deadline_date": "domani"}, "Data non valida: usa il formato gg/mm/aaaa."),
-    ({"deadline_time": "25:99"}, "Ora non valida: usa il formato hh:mm."),
+    ({"deadline_time": "25:99"}, "Ora non valida: usa il formato hh:mm"),
     ({"deadline_date": "", "deadline_time": "12:00"}, "Indica anche il giorno del termine."),
     ({"quorum": "0"}, "Il quorum deve essere un numero intero positivo."),
     ({"quorum": "-3"}, "Il quorum deve essere un numero intero positivo."),
