@@ -588,11 +588,22 @@ def axe_violations(pg) -> list[dict]:
     """Run axe-core in the page for WCAG 2.1 A/AA; returns the violations (empty is good)."""
     if not AXE_JS.exists():
         pytest.fail(f"axe-core not installed at {AXE_JS}: run `make assets`")
-    # Loaded from our own origin, so the page's CSP (script-src 'self') allows it.
-    pg.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
-    result = pg.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
+    from playwright.sync_api import Error as PlaywrightError
+
+    # A click just before may still be navigating: check the page that ends up loaded.
+    for attempt in range(3):
+        pg.wait_for_load_state("load")
+        try:
+            # Loaded from our own origin, so the page's CSP (script-src 'self') allows it.
+            pg.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+            result = pg.evaluate(
+                "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+            )
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            pg.wait_for_timeout(250)
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"],
          "nodes": [n["target"] for n in v["nodes"]][:5]}

@@ -24,6 +24,7 @@ def test_request_verify_and_public_list(new_page, login_page, axe, representativ
     rep.goto("/organizzazioni/")
     axe(rep)
     rep.get_by_role("link", name="Registra un'organizzazione").click()
+    rep.wait_for_url("**/organizzazioni/richiesta")
     axe(rep)
     rep.get_by_label("Nome dell'organizzazione").fill("Associazione Il Girasole")
     rep.get_by_label("Tipo di organizzazione").select_option("aps")
