@@ -14,7 +14,12 @@ from consulta.ambito.models import Ambito, Comune
 from consulta.core.db import utcnow
 from consulta.core.text import render_markdown
 from consulta.extensions import db
-from consulta.organisations.models import Membership, MembershipStatus, Organisation, OrganisationStatus
+from consulta.organisations.models import (
+    Membership,
+    MembershipStatus,
+    Organisation,
+    OrganisationStatus,
+)
 from consulta.plan.models import Plan, PlanStatus
 from consulta.tavoli.models import Moderation, Phase, Tavolo, VoteMode
 
@@ -79,7 +84,7 @@ def load_demo() -> bool:
     ))
 
     accounts = {}
-    for (label, email, password), role, registered_as, comune in zip(
+    for (_label, email, password), role, registered_as, comune in zip(
         DEMO_ACCOUNTS,
         (Role.admin, Role.facilitator, Role.participant, Role.participant),
         (RegisteredAs.citizen, RegisteredAs.citizen, RegisteredAs.representative, RegisteredAs.citizen),

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, TimeField
+from wtforms import DateField, IntegerField, RadioField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
+
+from consulta.core.text import clean_plain
 
 
 class _ParsedField:
@@ -56,3 +62,60 @@ class ItalianTimeField(_ParsedField, TimeField):
 
     def _parse(self, moment: datetime):
         return moment.time()
+
+
+# --- filters, validators and fields with Italian messages, shared by the domains' forms ---
+
+def plain(value):
+    return clean_plain(value) if isinstance(value, str) else value
+
+
+def plain_multiline(value):
+    return clean_plain(value, multiline=True) if isinstance(value, str) else value
+
+
+def rome() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Rome"))
+
+
+def choice_values(choices) -> set:
+    return {c.value if isinstance(c, SelectChoice) else c[0] for c in choices or []}
+
+
+class Required(DataRequired):
+    """DataRequired that stays quiet when the value could not even be parsed (one message is enough)."""
+
+    def __call__(self, form, field):
+        if field.process_errors:
+            raise StopValidation()
+        super().__call__(form, field)
+
+
+def required(message=None):
+    return Required(message=message or _l("Questo campo è obbligatorio."))
+
+
+def max_length(limit: int):
+    return Length(max=limit, message=_l("Al massimo %(max)d caratteri.", max=limit))
+
+
+class ItalianIntegerField(IntegerField):
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Inserisci un numero intero.")) from None
+
+
+class ChoiceRadioField(RadioField):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type = "RadioField"  # rendered by the shared form macro as radio buttons
+
+    def pre_validate(self, form):
+        if self.data not in choice_values(self.choices):
+            raise ValidationError(_l("Scegli una delle opzioni proposte."))

@@ -8,26 +8,31 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
-    RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from consulta.core.db import utcnow
-from consulta.core.forms import ItalianDateField, ItalianTimeField
-from consulta.core.text import clean_plain
+from consulta.core.forms import (
+    ChoiceRadioField,
+    ItalianDateField,
+    ItalianIntegerField,
+    ItalianTimeField,
+    max_length,
+    plain,
+    plain_multiline,
+    required,
+    rome,
+)
 from consulta.meetings.models import OBJECTIVE_OUTCOMES
 
 TITLE_MAX = 200
@@ -43,61 +48,6 @@ EMAIL_MAX = 254
 MOTIVATION_MAX = 10_000
 DISSENT_MAX = 2000
 VOTES_MAX = 100_000
-
-
-def plain(value):
-    return clean_plain(value) if isinstance(value, str) else value
-
-
-def plain_multiline(value):
-    return clean_plain(value, multiline=True) if isinstance(value, str) else value
-
-
-def rome() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Rome"))
-
-
-class Required(DataRequired):
-    """DataRequired that stays quiet when the value could not even be parsed (one message is enough)."""
-
-    def __call__(self, form, field):
-        if field.process_errors:
-            raise StopValidation()
-        super().__call__(form, field)
-
-
-def required(message=None):
-    return Required(message=message or _l("Questo campo è obbligatorio."))
-
-
-def max_length(limit: int):
-    return Length(max=limit, message=_l("Al massimo %(max)d caratteri.", max=limit))
-
-
-class CountField(IntegerField):
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Inserisci un numero intero.")) from None
-
-
-class ChoiceRadioField(RadioField):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.type = "RadioField"  # rendered by the shared form macro as radio buttons
-
-    def pre_validate(self, form):
-        if self.data not in choice_values(self.choices):
-            raise ValidationError(_l("Scegli una delle opzioni proposte."))
-
-
-def choice_values(choices) -> set:
-    return {c.value if isinstance(c, SelectChoice) else c[0] for c in choices or []}
 
 
 class ActionForm(FlaskForm):
@@ -361,9 +311,9 @@ def decision_form(subjects, organisations, *, taken: set[str], formdata=None, ob
             SelectChoice("consensus", _l("Per consenso")),
             SelectChoice("vote", _l("Con votazione tra i membri presenti")),
         ])
-        votes_for = CountField(_l("Favorevoli"))
-        votes_against = CountField(_l("Contrari"))
-        votes_abstained = CountField(_l("Astenuti"))
+        votes_for = ItalianIntegerField(_l("Favorevoli"))
+        votes_against = ItalianIntegerField(_l("Contrari"))
+        votes_abstained = ItalianIntegerField(_l("Astenuti"))
         motivation = TextAreaField(_l("Motivazione"), filters=[plain_multiline],
                                    validators=[required(_l("La motivazione è obbligatoria.")),
                                                max_length(MOTIVATION_MAX)],

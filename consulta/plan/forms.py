@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from consulta.tavoli.forms import (
+from consulta.core.forms import (
     ItalianDateField,
     ItalianIntegerField,
     max_length,

@@ -11,11 +11,7 @@ from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, StopValidation, ValidationError
 
-from consulta.plan.record import (
-    ACTION_STATUS_LABELS,
-    FUNDING_SOURCE_LABELS,
-)
-from consulta.tavoli.forms import (
+from consulta.core.forms import (
     ChoiceRadioField,
     ItalianDateField,
     ItalianIntegerField,
@@ -24,6 +20,10 @@ from consulta.tavoli.forms import (
     plain,
     plain_multiline,
     required,
+)
+from consulta.plan.record import (
+    ACTION_STATUS_LABELS,
+    FUNDING_SOURCE_LABELS,
 )
 
 AREA_TITLE_MAX = 200

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    IntegerField,
-    RadioField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    DataRequired,
-    Length,
     NumberRange,
     Optional,
-    StopValidation,
     ValidationError,
 )
 
-from consulta.core.forms import ItalianDateField, ItalianTimeField
-from consulta.core.text import clean_plain
+from consulta.core.forms import (
+    ChoiceRadioField,
+    ItalianDateField,
+    ItalianIntegerField,
+    ItalianTimeField,
+    choice_values,
+    max_length,
+    plain,
+    plain_multiline,
+    required,
+    rome,
+)
 
 TITLE_MAX = 200
 AREA_MAX = 120
@@ -39,44 +42,7 @@ NOTE_MAX = 500
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def plain(value):
-    return clean_plain(value) if isinstance(value, str) else value
-
-
-def plain_multiline(value):
-    return clean_plain(value, multiline=True) if isinstance(value, str) else value
-
-
-def rome() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Europe/Rome"))
-
-
-def choice_values(choices) -> set:
-    return {c.value if isinstance(c, SelectChoice) else c[0] for c in choices or []}
-
-
 # --- fields whose parse errors speak Italian --------------------------------
-
-class ItalianIntegerField(IntegerField):
-    def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Inserisci un numero intero.")) from None
-
-
-class ChoiceRadioField(RadioField):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.type = "RadioField"  # rendered by the shared form macro as radio buttons
-
-    def pre_validate(self, form):
-        if self.data not in choice_values(self.choices):
-            raise ValidationError(_l("Scegli una delle opzioni proposte."))
 
 
 class IdMultipleField(SelectMultipleField):
@@ -93,23 +59,6 @@ class IdMultipleField(SelectMultipleField):
         allowed = choice_values(self.choices)
         if any(v not in allowed for v in self.data or []):
             raise ValidationError(_l("Una delle persone scelte non esiste o non può facilitare un tavolo."))
-
-
-class Required(DataRequired):
-    """DataRequired that stays quiet when the value could not even be parsed (one message is enough)."""
-
-    def __call__(self, form, field):
-        if field.process_errors:
-            raise StopValidation()
-        super().__call__(form, field)
-
-
-def required(message=None):
-    return Required(message=message or _l("Questo campo è obbligatorio."))
-
-
-def max_length(limit: int):
-    return Length(max=limit, message=_l("Al massimo %(max)d caratteri.", max=limit))
 
 
 # --- tavolo -----------------------------------------------------------------
