@@ -18,22 +18,25 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from itsdangerous import URLSafeTimedSerializer
 
 from consulta import create_app
-from consulta.core.db import utcnow
 from consulta.extensions import db
+
+# The factories are a plugin of this conftest; their asserts are rewritten like the tests' own.
+pytest.register_assert_rewrite("tests.factories")
+pytest_plugins = ["tests.factories"]
+
+from tests.factories import DEFAULT_PASSWORD  # noqa: E402  (after the rewrite registration)
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_BASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-DEFAULT_PASSWORD = "Prova-della-Consulta-42"
 
 
 # --------------------------------------------------------------------------- databases
@@ -84,6 +87,24 @@ def require_postgres() -> None:
 
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# Sessions bound to the test's connection work in SAVEPOINTs (see `_rolled_back_transaction`).
+db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc):
+    """Browser stories run once, on PostgreSQL (the production database): every HTTP test already
+    covers both backends. A parametrize mark takes precedence over the `backend` fixture's params."""
+    if metafunc.definition.get_closest_marker("browser") and "backend" in metafunc.fixturenames:
+        metafunc.definition.add_marker(pytest.mark.parametrize("backend", ["postgresql"], indirect=True))
+
+
+def pytest_collection_modifyitems(config, items):
+    # A live server answers from other threads, hence other connections: they must see committed data.
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.committing)
 
 
 def pytest_report_header(config):
@@ -183,6 +204,9 @@ class ConsultaClient(FlaskClient):
             data = {} if data is None else data
             if isinstance(data, dict) and "csrf_token" not in data:
                 kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+        # The test's session ends its transaction first, as the request would only see committed data
+        # (sharing the test's connection, it would otherwise work inside the test's open savepoint).
+        db.session.commit()
         # Each request gets its own app context (fresh `g` and database session), as in
         # production; afterwards the test's session forgets what it had loaded.
         with self.application.app_context():
@@ -200,49 +224,102 @@ class ConsultaClient(FlaskClient):
         return self.post("/esci")
 
 
+class ConsultaCliRunner(FlaskCliRunner):
+    """Runs a command as cron would: in its own app context, after the test's session has committed."""
+
+    def invoke(self, *args, **kwargs):
+        db.session.commit()
+        result = super().invoke(*args, **kwargs)
+        db.session.expire_all()
+        return result
+
+
 @contextmanager
 def immutability_guard_lifted():
-    """Drop the approved-minutes triggers for the block, then create them again (tampering tests, cleanup)."""
-    from consulta.meetings.models import trigger_names, trigger_statements
-
-    dialect = db.engine.dialect.name
-    with db.engine.begin() as conn:
-        for trigger, table in trigger_names(dialect):
-            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if dialect != "sqlite" else "")))
+    """Drop the approved-minutes triggers for the block, then create them again (tampering tests)."""
+    with sql_connection() as conn:
+        _drop_immutability_triggers(conn)
     try:
         yield
     finally:
+        with sql_connection() as conn:
+            _create_immutability_triggers(conn)
+
+
+def _drop_immutability_triggers(conn) -> None:
+    from consulta.meetings.models import trigger_names
+
+    dialect = conn.dialect.name
+    for trigger, table in trigger_names(dialect):
+        conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if dialect != "sqlite" else "")))
+
+
+def _create_immutability_triggers(conn) -> None:
+    from consulta.meetings.models import trigger_statements
+
+    dialect = conn.dialect.name
+    for statement in trigger_statements(dialect):
+        if dialect != "sqlite" and statement.startswith("CREATE OR REPLACE FUNCTION"):
+            continue
+        conn.execute(sa.text(statement))
+
+
+# A test's data lives in one transaction that is rolled back at the end (see `app`); while it runs,
+# the app's sessions and `sql_connection()` all work on this connection.
+_test_connection: sa.Connection | None = None
+
+
+@contextmanager
+def sql_connection() -> Iterator[sa.Connection]:
+    """A connection for raw SQL that sees (and is seen by) the app's data: a savepoint on the test's
+    connection, or a transaction of its own in a committing test. An error rolls the block back."""
+    if _test_connection is not None:
+        with _test_connection.begin_nested():
+            yield _test_connection
+    else:
         with db.engine.begin() as conn:
-            for statement in trigger_statements(dialect):
-                if dialect != "sqlite" and statement.startswith("CREATE OR REPLACE FUNCTION"):
-                    continue
-                conn.execute(sa.text(statement))
+            yield conn
+
+
+@contextmanager
+def _rolled_back_transaction(app) -> Iterator[sa.Connection]:
+    """Bind every session of `app` to one connection inside an outer transaction that is rolled back:
+    each session works in a SAVEPOINT (join_transaction_mode="create_savepoint"), so what a request
+    commits is visible to the test and to the next request, and vanishes without a single DELETE."""
+    global _test_connection
+    engines = db.engines  # the dict Flask-SQLAlchemy's Session.get_bind reads
+    engine = engines[None]
+    connection = engine.connect()
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        # pysqlite begins transactions itself and mishandles SAVEPOINT: let SQLite do it (SQLAlchemy's
+        # documented recipe), on this connection only.
+        connection.connection.driver_connection.isolation_level = None
+    outer = connection.begin()
+    if sqlite:
+        connection.exec_driver_sql("BEGIN")
+    engines[None] = connection
+    _test_connection = connection
+    try:
+        yield connection
+    finally:
+        db.session.remove()
+        _test_connection = None
+        engines[None] = engine
+        outer.rollback()
+        if sqlite:
+            connection.connection.driver_connection.isolation_level = ""
+        connection.close()
 
 
 def _clean_database() -> None:
-    """Empty every table; faster than recreating the schema."""
-    engine = db.engine
-    tables = list(reversed(db.metadata.sorted_tables))
-    if engine.dialect.name == "sqlite":
-        # Row deletes fire the approved-minutes triggers (TRUNCATE on PostgreSQL does not).
-        with engine.connect() as conn:
-            approved = conn.execute(sa.text("SELECT count(*) FROM minutes WHERE status = 'approved'")).scalar_one()
-        if approved:
-            with immutability_guard_lifted():
-                _delete_all(engine, tables)
-            return
-    _delete_all(engine, tables)
-
-
-def _delete_all(engine, tables) -> None:
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            # Children first, so foreign keys stay on (a PRAGMA inside a transaction is ignored).
-            for table in tables:
-                conn.execute(table.delete())
+    """Empty every table after a committing test: DELETE children first, with the approved-minutes
+    triggers lifted, in one transaction (far cheaper than TRUNCATE on PostgreSQL)."""
+    with db.engine.begin() as conn:
+        _drop_immutability_triggers(conn)
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        _create_immutability_triggers(conn)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -266,6 +343,7 @@ def build_app(database_url: str, smtp_sink: SMTPSink, **overrides):
     config.update(overrides)
     app = create_app("testing", **config)
     app.test_client_class = ConsultaClient
+    app.test_cli_runner_class = ConsultaCliRunner
     return app
 
 
@@ -280,27 +358,41 @@ def _session_app(database_url, smtp_sink):
 
 
 @pytest.fixture
-def app(_session_app, smtp_sink) -> Iterator:
-    """The app on one backend, with empty tables and an empty SMTP sink."""
+def app(_session_app, smtp_sink, request) -> Iterator:
+    """The app on one backend, with empty tables and an empty SMTP sink.
+
+    A test's writes are rolled back at its end. A test marked `committing` (other connections must see
+    its data: a live server, threads, subprocesses) commits for real and empties the tables afterwards."""
     smtp_sink.clear()
     with _session_app.app_context():
-        yield _session_app
-        db.session.remove()
-        _clean_database()
+        if request.node.get_closest_marker("committing"):
+            yield _session_app
+            db.session.remove()
+            _clean_database()
+        else:
+            with _rolled_back_transaction(_session_app):
+                yield _session_app
 
 
 @pytest.fixture
 def make_app(database_url, smtp_sink, app):
-    """Another app on the same (cleaned) database with some settings changed."""
+    """Another app on the same database (and in the same test transaction) with some settings changed."""
     made = []
 
     def factory(**overrides):
-        made.append(build_app(database_url, smtp_sink, **overrides))
-        return made[-1]
+        other = build_app(database_url, smtp_sink, **overrides)
+        made.append((other, None))
+        if _test_connection is not None:
+            with other.app_context():
+                made[-1] = (other, db.engines[None])
+                db.engines[None] = _test_connection
+        return other
 
     yield factory
-    for other in made:
+    for other, engine in made:
         with other.app_context():
+            if engine is not None:
+                db.engines[None] = engine
             db.engine.dispose()
 
 
@@ -346,154 +438,6 @@ def count_queries(app):
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", counter)
     return counting
-
-
-# --------------------------------------------------------------------------- factories
-
-@pytest.fixture
-def create_user(app):
-    from consulta.accounts.operations import create_user as make
-
-    counter = iter(range(1, 10_000))
-
-    def factory(*, email=None, display_name=None, password=DEFAULT_PASSWORD, verified=True, role="participant",
-                blocked_reason=None, comune=None, organisation=None, representative=True, **kwargs):
-        n = next(counter)
-        user = make(
-            email=email or f"persona{n}@example.org",
-            display_name=display_name or f"Persona {n}",
-            password=password, verified=verified, role=role, check_password=False,
-            comune_id=comune.id if comune is not None else None,
-            registered_as="representative" if organisation is not None else "citizen",
-            **kwargs,
-        )
-        if blocked_reason:
-            user.blocked_at = utcnow()
-            user.blocked_reason = blocked_reason
-        if organisation is not None:
-            from consulta.organisations.models import Membership
-
-            db.session.add(Membership(user_id=user.id, organisation_id=organisation.id,
-                                      is_representative=representative, status="active", decided_at=utcnow()))
-        db.session.commit()
-        return user
-
-    return factory
-
-
-@pytest.fixture
-def dummy_user(create_user):
-    return create_user(email="dummy@example.org", display_name="Dora Dummy")
-
-
-@pytest.fixture
-def admin_user(create_user):
-    return create_user(email="admin@example.org", display_name="Ufficio di Piano", role="admin")
-
-
-@pytest.fixture
-def create_comune(app):
-    from consulta.ambito.models import Comune
-
-    def factory(name="Narni", istat_code=None):
-        from consulta.demo import slugify
-
-        comune = Comune(name=name, slug=slugify(name), istat_code=istat_code)
-        db.session.add(comune)
-        db.session.commit()
-        return comune
-
-    return factory
-
-
-@pytest.fixture
-def ambito(app, create_comune):
-    """The Ambito with three comuni, Narni capofila."""
-    from consulta.ambito.models import Ambito
-
-    narni = create_comune("Narni", "055022")
-    create_comune("Amelia", "055005")
-    create_comune("Otricoli", "055024")
-    a = Ambito(name="Ambito Territoriale Sociale n. 11", number="11", lead_comune_id=narni.id)
-    db.session.add(a)
-    db.session.commit()
-    return a
-
-
-_TAX_CODES = iter(f"9{n:06d}055" for n in range(1, 999_999))
-
-
-def _valid_tax_code() -> str:
-    from stdnum import luhn
-
-    base = next(_TAX_CODES)
-    return base + luhn.calc_check_digit(base)
-
-
-@pytest.fixture
-def create_organisation(app):
-    from consulta.organisations.models import Organisation
-
-    counter = iter(range(1, 10_000))
-
-    def factory(*, name=None, type="volunteer", status="verified", tax_code=None, comune=None, **kwargs):
-        n = next(counter)
-        org = Organisation(
-            name=name or f"Associazione di prova {n}", type=type, tax_code=tax_code or _valid_tax_code(),
-            status=status, verified_at=utcnow() if status == "verified" else None,
-            rejection_reason="Dati incompleti" if status == "rejected" else None,
-            comune_id=comune.id if comune is not None else None, **kwargs,
-        )
-        db.session.add(org)
-        db.session.commit()
-        return org
-
-    return factory
-
-
-@pytest.fixture
-def create_plan(app):
-    from consulta.plan.models import Plan
-
-    def factory(*, title="Piano Sociale di Zona 2025–2027", status="consulting", period_start=2025,
-                period_end=2027, **kwargs):
-        plan = Plan(title=title, status=status, period_start=period_start, period_end=period_end, **kwargs)
-        db.session.add(plan)
-        db.session.commit()
-        return plan
-
-    return factory
-
-
-@pytest.fixture
-def create_tavolo(app, create_plan):
-    from consulta.core.text import render_markdown
-    from consulta.tavoli.models import Tavolo
-
-    counter = iter(range(1, 10_000))
-
-    def factory(*, plan=None, slug=None, title=None, area="Anziani", phase="open", moderation="post",
-                vote_mode="person", facilitators=(), deadline_days: float | None = 14, description="", **kwargs):
-        n = next(counter)
-        plan = plan or create_plan()
-        tavolo = Tavolo(
-            plan_id=plan.id, slug=slug or f"tavolo-{n}", title=title or f"Tavolo di prova {n}", area=area,
-            phase=phase, moderation=moderation, vote_mode=vote_mode,
-            description=description, description_html=render_markdown(description),
-            proposal_deadline=None if deadline_days is None else utcnow() + timedelta(days=deadline_days),
-            position=n, **kwargs,
-        )
-        tavolo.facilitators.extend(facilitators)
-        db.session.add(tavolo)
-        db.session.commit()
-        return tavolo
-
-    return factory
-
-
-@pytest.fixture
-def tavolo(create_tavolo):
-    return create_tavolo(slug="anziani", title="Anziani")
 
 
 # --------------------------------------------------------------------------- browser
@@ -619,7 +563,8 @@ def axe():
     return check
 
 
-def browser_login(pg, user, password: str = DEFAULT_PASSWORD) -> None:
+def form_login(pg, user, password: str = DEFAULT_PASSWORD) -> None:
+    """Log a browser page in by filling the login form, as a person does (the login stories)."""
     pg.goto("/accedi")
     pg.locator("#email").fill(user.email)
     pg.locator("#password").fill(password)
@@ -629,5 +574,29 @@ def browser_login(pg, user, password: str = DEFAULT_PASSWORD) -> None:
 
 
 @pytest.fixture
-def login_page():
-    return browser_login
+def login_page(app, live_server):
+    """login_page(pg, user): log a browser page in with the session cookie a test client obtained
+    from the real login form (far cheaper than driving the form in the browser each time)."""
+
+    def login(pg, user, password: str = DEFAULT_PASSWORD) -> None:
+        client = app.test_client()
+        # Flask-Login ties the session to the client's address and browser.
+        client.environ_base["HTTP_USER_AGENT"] = pg.evaluate("navigator.userAgent")
+        client.login(user, password)
+        client.get("/")  # shows (and so consumes) the welcome message
+        cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        pg.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url,
+                                 "httpOnly": True, "sameSite": "Lax"}])
+
+    return login
+
+
+@pytest.fixture
+def login(client):
+    """login(user) logs the test client in and returns the user."""
+
+    def do(user):
+        client.login(user)
+        return user
+
+    return do

@@ -8,13 +8,14 @@ import pytest
 from consulta.accounts import tokens
 from consulta.accounts.models import User
 from consulta.extensions import db
+from tests.conftest import form_login
 
 from .helpers import DEFAULT_PASSWORD, path_of
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_person_registers_verifies_logs_out_and_logs_in(page, axe, login_page, ambito, smtp_sink):
+def test_a_person_registers_verifies_logs_out_and_logs_in(page, axe, ambito, smtp_sink):
     page.goto("/")
     page.get_by_role("link", name="Registrati per partecipare").click()
     assert page.locator("h1").inner_text() == "Registrati"
@@ -50,7 +51,7 @@ def test_a_person_registers_verifies_logs_out_and_logs_in(page, axe, login_page,
     assert page.get_by_role("link", name="Accedi").first.is_visible()
 
     user = db.session.execute(db.select(User).where(User.email == "marta.conti@example.org")).scalar_one()
-    login_page(page, user)
+    form_login(page, user)
     assert "Bentornato/a, Marta Conti." in page.locator(".flash-messages").inner_text()
     page.goto("/profilo/")
     assert page.locator(".profile-name").inner_text() == "Marta Conti"

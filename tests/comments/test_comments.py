@@ -126,9 +126,11 @@ def test_post_moderated_comment_notifies_followers_but_not_the_author(client, ca
     client.login(cast.participant)
     post_comment(client, proposal, body="Seguo con interesse.")
     [comment] = comments_of(proposal)
-    notes = db.session.execute(select(Notification)).scalars().all()
+    notes = db.session.execute(select(Notification).order_by(Notification.user_id)).scalars().all()
+    # The followers, including the proposal's author (who follows it since submitting it); not the commenter.
     assert [(n.user_id, n.event, n.subject_type, n.subject_id) for n in notes] == [
-        (cast.admin.id, "comment.created", "comment", comment.id)]
+        (user_id, "comment.created", "comment", comment.id)
+        for user_id in sorted([cast.admin.id, proposal.author_id])]
     assert notes[0].data["subject_type"] == "proposal" and notes[0].data["subject_id"] == proposal.id
 
 
@@ -339,13 +341,14 @@ def test_author_edits_within_the_grace_window(client, cast, proposal, create_com
 
 def test_failed_edit_keeps_the_text_and_changes_nothing(client, cast, proposal, create_comment):
     comment = create_comment(proposal, cast.participant, body="Originale.")
+    audited = db.session.execute(select(AuditEvent)).scalars().all()
     client.login(cast.participant)
     response = client.post(f"/commenti/{comment.id}/modifica", data={"body": "z" * 10_001})
     assert response.status_code == 400
     assert "al massimo 10000 caratteri" in response.get_data(as_text=True)
     db.session.refresh(comment)
     assert comment.body == "Originale."
-    assert db.session.execute(select(AuditEvent)).scalars().all() == []
+    assert db.session.execute(select(AuditEvent)).scalars().all() == audited
 
 
 def test_edit_after_the_grace_window_is_refused(client, cast, proposal, create_comment):
@@ -425,7 +428,7 @@ def test_deleting_twice_is_a_conflict(client, cast, proposal, create_comment):
     response = client.post(f"/commenti/{comment.id}/elimina")
     assert response.status_code == 409
     assert "già stato rimosso" in response.get_data(as_text=True)
-    assert len(db.session.execute(select(AuditEvent)).scalars().all()) == 1
+    assert len(db.session.execute(select(AuditEvent).where(AuditEvent.action == "comment.delete")).scalars().all()) == 1
 
 
 # --------------------------------------------------------------------------- moderation modes
@@ -443,7 +446,7 @@ def test_pre_moderated_comment_waits_and_only_author_and_moderators_see_it(
     [comment] = comments_of(proposal)
     assert comment.visibility == "pending"
     # Nobody is told about a comment they cannot see yet.
-    assert db.session.execute(select(Notification)).scalars().all() == []
+    assert db.session.execute(select(Notification).where(Notification.subject_type == "comment")).scalars().all() == []
 
     own = render_thread(proposal, cast.participant)
     assert "In attesa." in own and "In attesa di moderazione" in own
@@ -458,7 +461,7 @@ def test_pre_moderated_comment_waits_and_only_author_and_moderators_see_it(
 def test_hidden_comment_shows_a_placeholder_with_the_reason(cast, proposal, create_comment, render_thread):
     create_comment(proposal, cast.participant, body="Testo nascosto.", visibility="hidden")
     public = render_thread(proposal)
-    assert "Nascosto dal moderatore: Fuori tema" in public
+    assert "Nascosto dal moderatore: fuori tema" in public
     assert "Testo nascosto." not in public
     assert "Testo nascosto." in render_thread(proposal, cast.participant)
 
@@ -473,7 +476,8 @@ def test_stance_counts_are_computed_per_subject(cast, tavolo, proposal, create_p
     for stance in ["in_favour"] * 3 + ["neutral"] + ["against"] * 2 + [None]:
         create_comment(proposal, cast.participant, stance=stance)
     create_comment(other, cast.participant, stance="against")
-    create_comment(proposal, cast.participant, stance="in_favour", visibility="pending")
+    create_comment(proposal, cast.participant, stance="in_favour", visibility="hidden")
+    create_comment(proposal, cast.participant, stance="against", deleted=True)
     db.session.refresh(proposal)
     with count_queries() as counter:
         counts = stance_counts(proposal)

@@ -6,7 +6,7 @@ from __future__ import annotations
 def test_proposal_page_shows_thread_and_panel(client, cast, tavolo, create_proposal, create_comment, create_vote):
     proposal = create_proposal(tavolo, cast.representative, organisation=cast.organisation)
     create_comment(proposal, cast.participant, body="Un commento *visibile*.", stance="in_favour")
-    create_vote(proposal, key="person:77", category="citizen", value="for")
+    create_vote(proposal, cast.member, "for")
     client.login(cast.participant)
     response = client.get(f"/proposte/{proposal.id}/")
     assert response.status_code == 200

@@ -1,9 +1,5 @@
-"""Factories and helpers for the notifications and digest tests.
-
-Contributions are made through the real domain operations (proposals, comments,
-tavoli); events of domains not built yet (answers, minutes) are emitted with
-`emit`, exactly as those operations will.
-"""
+"""Helpers of the notifications and digest tests: running send-digests, reading the outbox, SMTP
+servers that are slow or refuse, and the command as a subprocess. The data comes from the factories."""
 
 from __future__ import annotations
 
@@ -14,112 +10,12 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
-from consulta.core.db import utcnow
 from consulta.extensions import db
 from tests.conftest import ROOT, SMTPSink, free_port
-
-
-@pytest.fixture
-def follow(app):
-    from consulta.tavoli.models import Follow
-    from consulta.tavoli.operations import follow_tavolo
-
-    def make(user, tavolo=None, proposal=None):
-        if tavolo is not None:
-            follow_tavolo(tavolo, user)
-        else:
-            db.session.add(Follow(user_id=user.id, proposal_id=proposal.id))
-        db.session.commit()
-
-    return make
-
-
-@pytest.fixture
-def make_proposal(app):
-    from consulta.proposals.operations import submit_proposal
-
-    counter = iter(range(1, 10_000))
-
-    def make(tavolo, author, title=None, body="Un servizio di trasporto sociale per le frazioni."):
-        proposal = submit_proposal(tavolo=tavolo, author=author, title=title or f"Proposta {next(counter)}",
-                                   body=body)
-        db.session.commit()
-        return proposal
-
-    return make
-
-
-@pytest.fixture
-def make_comment(app):
-    from consulta.comments.operations import create_comment
-
-    def make(subject, author, body="Sono d'accordo, ma servono più fondi.", parent=None):
-        comment = create_comment(subject, author, body=body, parent=parent)
-        db.session.commit()
-        return comment
-
-    return make
-
-
-@pytest.fixture
-def make_objective(app):
-    from consulta.tavoli.operations import change_objective_status, create_objective
-
-    def make(tavolo, actor, title="Ridurre le liste d'attesa per l'assistenza domiciliare", publish=True):
-        objective = create_objective(tavolo, actor, title=title, body="Testo dell'obiettivo.")
-        if publish:
-            change_objective_status(objective, "published", actor)
-        db.session.commit()
-        return objective
-
-    return make
-
-
-@pytest.fixture
-def answer_proposal(app):
-    """What moderation (issue 4) will do: review, answer with a motivation, tell author and followers."""
-    from consulta.core.notify import emit
-    from consulta.proposals.models import PROPOSAL_TRANSITIONS
-    from consulta.tavoli.models import Follow
-
-    def answer(proposal, facilitator, state="approved", text="Accolta: rientra nell'obiettivo 2 del piano."):
-        PROPOSAL_TRANSITIONS.apply(proposal, "under_review", facilitator)
-        proposal.answer = text
-        proposal.answer_html = f"<p>{text}</p>"
-        proposal.answered_by_id = facilitator.id
-        proposal.answered_at = utcnow()
-        PROPOSAL_TRANSITIONS.apply(proposal, state, facilitator, context={"answer": text})
-        followers = db.session.execute(select(Follow.user_id).where(
-            (Follow.proposal_id == proposal.id) | (Follow.tavolo_id == proposal.tavolo_id))).scalars().all()
-        emit(set(followers) | {proposal.author_id}, "proposal.answered", proposal,
-             data={"title": proposal.title, "state": state}, exclude=facilitator)
-        db.session.commit()
-
-    return answer
-
-
-@pytest.fixture
-def approve_minutes(app):
-    """What minutes (issue 5) will emit when minutes are approved: the decisions travel in `data`."""
-    from consulta.core.notify import emit
-    from consulta.tavoli.models import Follow
-
-    def approve(tavolo, decisions, meeting_date=None, minutes_id=1):
-        minutes = SimpleNamespace(__tablename__="minutes", id=minutes_id, tavolo_id=tavolo.id)
-        followers = db.session.execute(select(Follow.user_id).where(Follow.tavolo_id == tavolo.id)).scalars().all()
-        emit(followers, "minutes.approved", minutes, tavolo_id=tavolo.id, data={
-            "meeting_date": (meeting_date or utcnow() - timedelta(days=2)).isoformat(),
-            "decisions": decisions,
-        })
-        db.session.commit()
-
-    return approve
 
 
 @pytest.fixture

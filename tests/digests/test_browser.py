@@ -12,15 +12,15 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def scene(app, create_user, create_tavolo, follow, make_proposal, make_comment):
+def scene(app, create_user, create_tavolo, create_follow, create_proposal, create_comment):
     facilitator = create_user(email="fabia@example.org", display_name="Fabia Facilitatrice", role="facilitator")
     admin = create_user(email="admin@example.org", display_name="Ufficio di Piano", role="admin")
     paola = create_user(email="paola@example.org", display_name="Paola Partecipante")
     tavolo = create_tavolo(slug="anziani", title="Anziani e non autosufficienza", facilitators=[facilitator])
-    follow(paola, tavolo=tavolo)
-    proposal = make_proposal(tavolo, admin, title="Teleassistenza per chi vive solo")
-    follow(paola, proposal=proposal)
-    make_comment(proposal, facilitator, body="Ne parliamo giovedì.")
+    create_follow(paola, tavolo=tavolo)
+    proposal = create_proposal(tavolo, admin, title="Teleassistenza per chi vive solo")
+    create_follow(paola, proposal=proposal)
+    create_comment(proposal, facilitator, body="Ne parliamo giovedì.")
     return {"paola": paola, "admin": admin, "tavolo": tavolo, "proposal": proposal}
 
 

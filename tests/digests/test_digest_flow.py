@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from consulta.core.notify import Notification
 from consulta.extensions import db
+from consulta.proposals.operations import answer_proposal
 from tests.digests.conftest import digests_to, outbox_rows, pending_count, site_path
 
 
@@ -20,23 +21,24 @@ def _facilitated_tavolo(create_tavolo, create_user, **kwargs):
 
 
 def test_a_follower_receives_one_weekly_digest_with_working_links(
-        app, client, smtp_sink, create_user, create_tavolo, follow, make_proposal, make_comment,
-        answer_proposal, approve_minutes, send_digests):
+        app, client, smtp_sink, create_user, create_tavolo, create_follow, create_proposal, create_comment,
+        approve_decisions, send_digests):
     tavolo, facilitator = _facilitated_tavolo(create_tavolo, create_user)
     anna = create_user(email="anna@example.org", display_name="Anna Rossi")
     bruno = create_user(email="bruno@example.org", display_name="Bruno Bianchi")
-    follow(anna, tavolo=tavolo)
+    create_follow(anna, tavolo=tavolo)
 
-    proposal = make_proposal(tavolo, bruno, title="Trasporto sociale nelle frazioni")
-    follow(anna, proposal=proposal)  # comments reach the followers of the proposal
-    make_comment(proposal, facilitator, body="Ottima idea, ne parliamo al prossimo incontro.")
+    proposal = create_proposal(tavolo, bruno, title="Trasporto sociale nelle frazioni")
+    create_follow(anna, proposal=proposal)  # comments reach the followers of the proposal
+    create_comment(proposal, facilitator, body="Ottima idea, ne parliamo al prossimo incontro.")
     from consulta.tavoli.operations import change_phase
     change_phase(tavolo, "discussion", facilitator)
     db.session.commit()
-    answer_proposal(proposal, facilitator, text="Accolta: entra nell'azione 2.1 del piano.")
-    approve_minutes(tavolo, [{"subject_type": "proposal", "subject_id": proposal.id,
-                              "title": "Trasporto sociale nelle frazioni", "outcome": "approved"}])
-    assert pending_count(anna) == 5
+    answer_proposal(proposal, facilitator, outcome="approved", motivation="Accolta: entra nell'azione 2.1 del piano.")
+    db.session.commit()
+    approve_decisions(tavolo, [(proposal, "approved")], by=facilitator)
+    # Published, commented, phase changed, answered, the meeting convened, its minutes approved.
+    assert pending_count(anna) == 6
 
     result = send_digests("--frequency", "weekly")
     assert result.exit_code == 0, result.output
@@ -81,7 +83,7 @@ def test_a_follower_receives_one_weekly_digest_with_working_links(
     # Stored: one sent outbox row for this week, the notifications marked digested.
     (row,) = outbox_rows(to_address="anna@example.org")
     assert row.status == "sent" and row.sent_at is not None and row.attempts == 0
-    assert row.period_key.startswith("weekly:") and row.notification_count == 5
+    assert row.period_key.startswith("weekly:") and row.notification_count == 6
     assert pending_count(anna) == 0
 
     # Running again in the same week sends nothing more.
@@ -93,12 +95,12 @@ def test_a_follower_receives_one_weekly_digest_with_working_links(
 
 
 def test_the_one_click_unsubscribe_stops_the_next_digest(app, client, smtp_sink, create_user, create_tavolo,
-                                                         follow, make_proposal, send_digests):
+                                                         create_follow, create_proposal, send_digests):
     tavolo, _facilitator = _facilitated_tavolo(create_tavolo, create_user)
     anna = create_user(email="anna@example.org")
     bruno = create_user(email="bruno@example.org")
-    follow(anna, tavolo=tavolo)
-    make_proposal(tavolo, bruno, title="Centro diurno aperto il sabato")
+    create_follow(anna, tavolo=tavolo)
+    create_proposal(tavolo, bruno, title="Centro diurno aperto il sabato")
     send_digests()
     (message,) = digests_to(smtp_sink, "anna@example.org")
     url = message["List-Unsubscribe"].split(",")[0].strip("<> ")
@@ -111,7 +113,7 @@ def test_the_one_click_unsubscribe_stops_the_next_digest(app, client, smtp_sink,
     assert anna.digest_frequency == "off"
 
     smtp_sink.clear()
-    make_proposal(tavolo, bruno, title="Sportello unico per il caregiver")
+    create_proposal(tavolo, bruno, title="Sportello unico per il caregiver")
     result = send_digests()
     assert result.exit_code == 0
     assert smtp_sink.messages == []
@@ -119,11 +121,11 @@ def test_the_one_click_unsubscribe_stops_the_next_digest(app, client, smtp_sink,
 
 
 def test_the_unsubscribe_page_asks_then_confirms_without_login(app, client, smtp_sink, create_user, create_tavolo,
-                                                               follow, make_proposal, send_digests):
+                                                               create_follow, create_proposal, send_digests):
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user)
     anna = create_user(email="anna@example.org")
-    follow(anna, tavolo=tavolo)
-    make_proposal(tavolo, create_user(), title="Orti sociali")
+    create_follow(anna, tavolo=tavolo)
+    create_proposal(tavolo, create_user(), title="Orti sociali")
     send_digests()
     (message,) = digests_to(smtp_sink, "anna@example.org")
     (url,) = [link for link in smtp_sink.links_in(message) if "/disiscrizione/" in link]
@@ -173,19 +175,19 @@ def test_forged_or_expired_unsubscribe_tokens_change_nothing(app, client, create
     assert anna.digest_frequency == "daily"
 
 
-def test_repeated_events_fold_into_one_line(app, smtp_sink, create_user, create_tavolo, follow, make_proposal,
-                                            make_comment, make_objective, send_digests):
+def test_repeated_events_fold_into_one_line(app, smtp_sink, create_user, create_tavolo, create_follow, create_proposal,
+                                            create_comment, create_objective, send_digests):
     from consulta.tavoli.operations import update_objective
 
     tavolo, facilitator = _facilitated_tavolo(create_tavolo, create_user)
     anna = create_user(email="anna@example.org")
-    follow(anna, tavolo=tavolo)
-    proposal = make_proposal(tavolo, create_user(), title="Educativa di strada")
-    follow(anna, proposal=proposal)
+    create_follow(anna, tavolo=tavolo)
+    proposal = create_proposal(tavolo, create_user(), title="Educativa di strada")
+    create_follow(anna, proposal=proposal)
     commenters = [create_user() for _ in range(4)]
     for n in range(12):
-        make_comment(proposal, commenters[n % 4], body=f"Commento numero {n}")
-    objective = make_objective(tavolo, facilitator, title="Prevenire la dispersione scolastica")
+        create_comment(proposal, commenters[n % 4], body=f"Commento numero {n}")
+    objective = create_objective(tavolo, author=facilitator, title="Prevenire la dispersione scolastica")
     for n in range(3):
         update_objective(objective, facilitator, title=objective.title, body=f"Testo rivisto {n}")
         db.session.commit()
@@ -201,15 +203,15 @@ def test_repeated_events_fold_into_one_line(app, smtp_sink, create_user, create_
 
 
 def test_comments_on_your_own_proposal_and_replies_go_under_your_proposals(
-        app, smtp_sink, create_user, create_tavolo, make_proposal, make_comment, send_digests):
+        app, smtp_sink, create_user, create_tavolo, create_proposal, create_comment, send_digests):
     tavolo, facilitator = _facilitated_tavolo(create_tavolo, create_user)
     bruno = create_user(email="bruno@example.org", display_name="Bruno Bianchi")
-    proposal = make_proposal(tavolo, bruno, title="Biblioteca dei giochi")  # the author follows it
+    proposal = create_proposal(tavolo, bruno, title="Biblioteca dei giochi")  # the author follows it
     carla = create_user(display_name="Carla Verdi")
-    make_comment(proposal, carla, body="Bella idea")
-    make_comment(proposal, carla, body="Anche per i nonni?")
-    top = make_comment(proposal, bruno, body="Grazie a tutti")
-    make_comment(proposal, carla, body="Prego!", parent=top)
+    create_comment(proposal, carla, body="Bella idea")
+    create_comment(proposal, carla, body="Anche per i nonni?")
+    top = create_comment(proposal, bruno, body="Grazie a tutti")
+    create_comment(proposal, carla, body="Prego!", parent=top)
 
     send_digests()
     (message,) = digests_to(smtp_sink, "bruno@example.org")
@@ -219,10 +221,10 @@ def test_comments_on_your_own_proposal_and_replies_go_under_your_proposals(
     assert "Carla Verdi ha risposto al tuo commento su «Biblioteca dei giochi»" in text
 
 
-def test_nothing_new_means_no_email(app, smtp_sink, create_user, create_tavolo, follow, send_digests):
+def test_nothing_new_means_no_email(app, smtp_sink, create_user, create_tavolo, create_follow, send_digests):
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user)
     anna = create_user(email="anna@example.org")
-    follow(anna, tavolo=tavolo)
+    create_follow(anna, tavolo=tavolo)
     result = send_digests()
     assert result.exit_code == 0
     assert "Riepiloghi inviati: 0 · saltati: 0 · non riusciti: 0" in result.output
@@ -230,11 +232,11 @@ def test_nothing_new_means_no_email(app, smtp_sink, create_user, create_tavolo, 
 
 
 def test_news_that_is_no_longer_visible_is_consumed_without_an_email(
-        app, smtp_sink, create_user, create_tavolo, follow, make_proposal, send_digests):
+        app, smtp_sink, create_user, create_tavolo, create_follow, create_proposal, send_digests):
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user)
     anna = create_user(email="anna@example.org")
-    follow(anna, tavolo=tavolo)
-    proposal = make_proposal(tavolo, create_user(), title="Testo offensivo")
+    create_follow(anna, tavolo=tavolo)
+    proposal = create_proposal(tavolo, create_user(), title="Testo offensivo")
     # Moderation hides it before the digest goes out: its title must not travel by e-mail.
     proposal.visibility = "hidden"
     proposal.hidden_reason = "Linguaggio offensivo"
@@ -247,7 +249,7 @@ def test_news_that_is_no_longer_visible_is_consumed_without_an_email(
 
 
 def test_blocked_unverified_and_unsubscribed_people_get_nothing(
-        app, smtp_sink, create_user, create_tavolo, follow, make_proposal, send_digests):
+        app, smtp_sink, create_user, create_tavolo, create_follow, create_proposal, send_digests):
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user)
     people = {
         "blocked": create_user(email="bloccato@example.org", blocked_reason="Messaggi offensivi"),
@@ -256,8 +258,8 @@ def test_blocked_unverified_and_unsubscribed_people_get_nothing(
         "ok": create_user(email="ok@example.org"),
     }
     for person in people.values():
-        follow(person, tavolo=tavolo)
-    make_proposal(tavolo, create_user(), title="Casa di quartiere")
+        create_follow(person, tavolo=tavolo)
+    create_proposal(tavolo, create_user(), title="Casa di quartiere")
 
     send_digests()
     assert [str(m["To"]) for m in smtp_sink.messages] == ["ok@example.org"]
@@ -265,15 +267,15 @@ def test_blocked_unverified_and_unsubscribed_people_get_nothing(
 
 
 def test_a_deleted_account_is_skipped_even_with_a_digest_already_written(
-        app, smtp_sink, create_user, create_tavolo, follow, make_proposal):
+        app, smtp_sink, create_user, create_tavolo, create_follow, create_proposal):
     from consulta.accounts.models import User
     from consulta.digests.builder import build_digest, pending_notifications, period_key
     from consulta.digests.operations import store_digest
 
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user)
     anna = create_user(email="anna@example.org")
-    follow(anna, tavolo=tavolo)
-    make_proposal(tavolo, create_user(), title="Pedibus")
+    create_follow(anna, tavolo=tavolo)
+    create_proposal(tavolo, create_user(), title="Pedibus")
     key = period_key("weekly")
     store_digest(build_digest(anna, "weekly", key, pending_notifications(anna.id)))
     db.session.commit()
@@ -286,13 +288,13 @@ def test_a_deleted_account_is_skipped_even_with_a_digest_already_written(
     assert smtp_sink.messages == [] and outbox_rows() == []
 
 
-def test_dry_run_sends_nothing_and_writes_nothing(app, smtp_sink, create_user, create_tavolo, follow,
-                                                  make_proposal, send_digests):
+def test_dry_run_sends_nothing_and_writes_nothing(app, smtp_sink, create_user, create_tavolo, create_follow,
+                                                  create_proposal, send_digests):
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user, deadline_days=2)
     people = [create_user(email=f"p{n}@example.org") for n in range(3)]
     for person in people:
-        follow(person, tavolo=tavolo)
-    make_proposal(tavolo, create_user(), title="Spesa a domicilio")
+        create_follow(person, tavolo=tavolo)
+    create_proposal(tavolo, create_user(), title="Spesa a domicilio")
     notifications_before = db.session.execute(select(func.count()).select_from(Notification)).scalar_one()
 
     result = send_digests("--dry-run")
@@ -305,13 +307,13 @@ def test_dry_run_sends_nothing_and_writes_nothing(app, smtp_sink, create_user, c
     assert all(pending_count(person) == 1 for person in people)
 
 
-def test_limit_sends_at_most_n_and_the_next_run_does_the_rest(app, smtp_sink, create_user, create_tavolo, follow,
-                                                              make_proposal, send_digests):
+def test_limit_sends_at_most_n_and_the_next_run_does_the_rest(app, smtp_sink, create_user, create_tavolo, create_follow,
+                                                              create_proposal, send_digests):
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user)
     people = [create_user(email=f"p{n}@example.org") for n in range(5)]
     for person in people:
-        follow(person, tavolo=tavolo)
-    make_proposal(tavolo, create_user(), title="Banco alimentare")
+        create_follow(person, tavolo=tavolo)
+    create_proposal(tavolo, create_user(), title="Banco alimentare")
 
     first = send_digests("--limit", "2")
     assert "Riepiloghi inviati: 2" in first.output
@@ -324,14 +326,14 @@ def test_limit_sends_at_most_n_and_the_next_run_does_the_rest(app, smtp_sink, cr
     assert bad.exit_code == 2 and "--limit" in bad.output
 
 
-def test_frequency_option_and_daily_period(app, smtp_sink, create_user, create_tavolo, follow, make_proposal,
+def test_frequency_option_and_daily_period(app, smtp_sink, create_user, create_tavolo, create_follow, create_proposal,
                                            send_digests):
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user)
     daily = create_user(email="ogni-giorno@example.org", digest_frequency="daily")
     weekly = create_user(email="ogni-settimana@example.org")
-    follow(daily, tavolo=tavolo)
-    follow(weekly, tavolo=tavolo)
-    make_proposal(tavolo, create_user(), title="Doposcuola")
+    create_follow(daily, tavolo=tavolo)
+    create_follow(weekly, tavolo=tavolo)
+    create_proposal(tavolo, create_user(), title="Doposcuola")
 
     send_digests("--frequency", "daily")
     assert [str(m["To"]) for m in smtp_sink.messages] == ["ogni-giorno@example.org"]
@@ -355,13 +357,13 @@ def test_period_keys_follow_the_calendar_in_rome():
 
 
 def test_deadline_warnings_are_emitted_once_per_tavolo_and_person(app, smtp_sink, create_user, create_tavolo,
-                                                                  follow, send_digests):
+                                                                  create_follow, send_digests):
     soon, _ = _facilitated_tavolo(create_tavolo, create_user, deadline_days=2)
     later = create_tavolo(slug="giovani", title="Giovani", deadline_days=10)
     closed = create_tavolo(slug="casa", title="Casa", deadline_days=1, phase="discussion")
     anna = create_user(email="anna@example.org")
     for tavolo in (soon, later, closed):
-        follow(anna, tavolo=tavolo)
+        create_follow(anna, tavolo=tavolo)
 
     result = send_digests()
     assert "1 avvisi di scadenza creati" in result.output
@@ -377,13 +379,13 @@ def test_deadline_warnings_are_emitted_once_per_tavolo_and_person(app, smtp_sink
 
 
 def test_facilitators_get_their_moderation_queue_even_without_notifications(
-        app, smtp_sink, create_user, create_tavolo, make_proposal, send_digests):
+        app, smtp_sink, create_user, create_tavolo, create_proposal, send_digests):
     facilitator = create_user(email="fabia@example.org", role="facilitator")
     admin = create_user(email="admin@example.org", role="admin")  # facilitates nothing explicitly
     tavolo = create_tavolo(slug="disabilita", title="Disabilità", moderation="pre", facilitators=[facilitator])
     author = create_user(email="autore@example.org")
-    make_proposal(tavolo, author, title="Assistenza scolastica")
-    make_proposal(tavolo, author, title="Trasporto disabili")
+    create_proposal(tavolo, author, title="Assistenza scolastica", state="submitted")
+    create_proposal(tavolo, author, title="Trasporto disabili", state="submitted")
 
     send_digests()
     assert [str(m["To"]) for m in smtp_sink.messages] == ["fabia@example.org"]
@@ -395,11 +397,11 @@ def test_facilitators_get_their_moderation_queue_even_without_notifications(
     assert admin.email not in {str(m["To"]) for m in smtp_sink.messages}
 
 
-def test_english_speakers_get_the_digest_in_english_formatting(app, smtp_sink, create_user, create_tavolo, follow,
-                                                               make_proposal, send_digests):
+def test_english_speakers_get_the_digest_in_english_formatting(app, smtp_sink, create_user, create_tavolo, create_follow,
+                                                               create_proposal, send_digests):
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user, deadline_days=2)
     john = create_user(email="john@example.org", locale="en")
-    follow(john, tavolo=tavolo)
+    create_follow(john, tavolo=tavolo)
     send_digests()
     (message,) = smtp_sink.to("john@example.org")
     html = message.get_body(preferencelist=("html",)).get_content()
@@ -409,14 +411,14 @@ def test_english_speakers_get_the_digest_in_english_formatting(app, smtp_sink, c
 
 
 def test_a_digest_written_but_never_sent_goes_out_on_the_next_run(app, smtp_sink, create_user, create_tavolo,
-                                                                  follow, make_proposal, send_digests):
+                                                                  create_follow, create_proposal, send_digests):
     from consulta.digests.builder import build_digest, pending_notifications, period_key
     from consulta.digests.operations import store_digest
 
     tavolo, _ = _facilitated_tavolo(create_tavolo, create_user)
     anna = create_user(email="anna@example.org")
-    follow(anna, tavolo=tavolo)
-    make_proposal(tavolo, create_user(), title="Mensa solidale")
+    create_follow(anna, tavolo=tavolo)
+    create_proposal(tavolo, create_user(), title="Mensa solidale")
     # A worker wrote the row (and consumed the notifications), then crashed before sending.
     store_digest(build_digest(anna, "weekly", period_key("weekly"), pending_notifications(anna.id)))
     db.session.commit()

@@ -23,14 +23,14 @@ from tests.digests.conftest import (
 
 
 @pytest.fixture
-def followers(app, create_user, create_tavolo, follow, make_proposal):
+def followers(app, create_user, create_tavolo, create_follow, create_proposal):
     """`n` participants following a tavolo where a new proposal was just published."""
     def make(n: int, prefix: str = "p"):
         tavolo = create_tavolo(slug=f"tavolo-{prefix}", title=f"Tavolo {prefix}")
         people = [create_user(email=f"{prefix}{i}@example.org") for i in range(n)]
         for person in people:
-            follow(person, tavolo=tavolo)
-        make_proposal(tavolo, create_user(email=f"autore-{prefix}@example.org"), title="Servizio di sollievo")
+            create_follow(person, tavolo=tavolo)
+        create_proposal(tavolo, create_user(email=f"autore-{prefix}@example.org"), title="Servizio di sollievo")
         return people
     return make
 
@@ -178,15 +178,16 @@ def test_interrupted_sends_can_be_resent_when_configured(app, make_app, smtp_sin
 
 # --------------------------------------------------------------------------- processes
 
+@pytest.mark.committing
 def test_sigkill_midway_then_rerun_sends_every_digest_exactly_once(app, start_sink, create_user, create_tavolo,
-                                                                  follow, make_proposal):
+                                                                  create_follow, create_proposal):
     from consulta.digests.models import OutboxEmail
 
     tavolo = create_tavolo(slug="kill", title="Tavolo kill")
     people = [create_user(email=f"k{n:02d}@example.org") for n in range(40)]
     for person in people:
-        follow(person, tavolo=tavolo)
-    make_proposal(tavolo, create_user(email="autore@example.org"), title="Servizio civile")
+        create_follow(person, tavolo=tavolo)
+    create_proposal(tavolo, create_user(email="autore@example.org"), title="Servizio civile")
     expected = sorted(p.email for p in people)
     db.session.remove()
     slow = start_sink(SlowSink(delay=0.1))
@@ -233,6 +234,7 @@ def _bulk_followers(n: int, tavolo_id: int) -> None:
     db.session.commit()
 
 
+@pytest.mark.committing
 def test_two_workers_on_postgresql_send_exactly_one_digest_each(app, backend, start_sink, create_user,
                                                                  create_tavolo):
     if backend != "postgresql":
@@ -256,14 +258,14 @@ def test_two_workers_on_postgresql_send_exactly_one_digest_each(app, backend, st
 
 
 def test_an_address_smtp_cannot_carry_fails_alone_without_stopping_the_run(app, smtp_sink, create_user,
-                                                                          create_tavolo, follow, make_proposal,
+                                                                          create_tavolo, create_follow, create_proposal,
                                                                           send_digests):
     tavolo = create_tavolo(slug="utf8", title="Tavolo")
     odd = create_user(email="josé@example.org")
     fine = create_user(email="jose@example.org")
     for person in (odd, fine):
-        follow(person, tavolo=tavolo)
-    make_proposal(tavolo, create_user(), title="Sportello badanti")
+        create_follow(person, tavolo=tavolo)
+    create_proposal(tavolo, create_user(), title="Sportello badanti")
     result = send_digests()
     assert "Riepiloghi inviati: 1" in result.output and "1 falliti definitivamente" in result.output
     assert [str(m["To"]) for m in smtp_sink.messages] == ["jose@example.org"]

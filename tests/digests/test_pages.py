@@ -25,14 +25,14 @@ def people(create_user):
 
 
 @pytest.fixture
-def news(app, people, create_tavolo, follow, make_proposal, make_comment):
+def news(app, people, create_tavolo, create_follow, create_proposal, create_comment):
     """Paola follows a tavolo with a new proposal and a comment on it."""
     tavolo = create_tavolo(slug="anziani", title="Anziani", facilitators=[people["facilitator"]])
     paola = people["participant"]
-    follow(paola, tavolo=tavolo)
-    proposal = make_proposal(tavolo, people["admin"], title="Teleassistenza per chi vive solo")
-    follow(paola, proposal=proposal)
-    make_comment(proposal, people["facilitator"], body="Da valutare con l'ASL.")
+    create_follow(paola, tavolo=tavolo)
+    proposal = create_proposal(tavolo, people["admin"], title="Teleassistenza per chi vive solo")
+    create_follow(paola, proposal=proposal)
+    create_comment(proposal, people["facilitator"], body="Da valutare con l'ASL.")
     return tavolo, proposal
 
 
@@ -162,14 +162,14 @@ def test_bad_page_numbers(client, people, news):
 
 
 def test_the_notifications_page_costs_the_same_queries_whatever_its_length(client, people, news, count_queries,
-                                                                           make_comment):
+                                                                           create_comment):
     _tavolo, proposal = news
     client.login(people["participant"])
     client.get("/notifiche/")
     with count_queries() as few:
         client.get("/notifiche/")
     for n in range(30):
-        make_comment(proposal, people["facilitator"], body=f"Aggiornamento {n}")
+        create_comment(proposal, people["facilitator"], body=f"Aggiornamento {n}")
     with count_queries() as many:
         html = client.get("/notifiche/").get_data(as_text=True)
     assert "Pagina successiva" in html  # 32 notifications, 20 per page
@@ -237,7 +237,7 @@ def test_unfollow_from_the_preferences(client, people, news):
     remaining = db.session.execute(select(Follow.id).where(Follow.user_id == paola.id)).scalars().all()
     assert remaining == [follows[1].id]
 
-    # Somebody else's follow, or one that does not exist: 404, nothing removed.
+    # Somebody else's create_follow, or one that does not exist: 404, nothing removed.
     client.logout()
     client.login(people["facilitator"])
     assert client.post(f"/notifiche/preferenze/seguiti/{follows[1].id}/rimuovi").status_code == 404

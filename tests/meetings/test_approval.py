@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from flask import render_template_string
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from consulta.core.audit import AuditEvent
@@ -18,7 +18,13 @@ from consulta.extensions import db
 from consulta.meetings.canonical import content_hash
 from consulta.meetings.models import Attendance, Decision, Dissent, ImmutableMinutes, Minutes
 from consulta.tavoli.models import Follow
+from tests.conftest import sql_connection
 from tests.meetings.helpers import page_text
+
+
+def last_audit_id() -> int:
+    """The newest audit event so far: what an act writes comes after it."""
+    return db.session.execute(select(func.coalesce(func.max(AuditEvent.id), 0))).scalar_one()
 
 
 @pytest.fixture
@@ -55,6 +61,7 @@ def scene(table, facilitator, held, create_minutes, create_seat, create_proposal
 
 def test_approval_seals_the_minutes_and_applies_every_decision(client, scene, facilitator, approve):
     minutes = scene["minutes"]
+    before = last_audit_id()
 
     response = approve(minutes, facilitator)
 
@@ -73,7 +80,8 @@ def test_approval_seals_the_minutes_and_applies_every_decision(client, scene, fa
     assert trasporto.answer == "Motivazione per Trasporto sociale."
     assert (scene["domicilio"].status, scene["vecchio"].status) == ("approved", "dropped")
 
-    audit = db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+    audit = db.session.execute(select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)
+                               ).scalars().all()
     actions = [(a.subject_type, a.action) for a in audit]
     assert ("minutes", "minutes.approve") in actions
     assert ("objective", "objective.approve") in actions and ("objective", "objective.drop") in actions
@@ -176,7 +184,8 @@ def test_a_decision_that_overturns_an_answer_applies_it_or_refuses_the_whole_app
 
 def test_a_decision_confirms_an_answer_given_before(client, table, held, create_minutes, create_seat,
                                                    create_proposal, citizen, facilitator, approve):
-    already = create_proposal(table, citizen, title="Già accolta", state="approved", facilitator=facilitator)
+    already = create_proposal(table, citizen, title="Già accolta", state="approved", facilitator=facilitator,
+                              answer="Risposta del facilitatore.")
     minutes = create_minutes(held, seats=[create_seat(table)], decisions=[(already, "approved")])
 
     assert approve(minutes, facilitator).status_code == 302
@@ -193,6 +202,7 @@ def test_a_withdrawn_proposal_cannot_be_decided(client, table, held, create_minu
     fresh = create_proposal(table, citizen, title="Nuova")
     gone = create_proposal(table, citizen, title="Ritirata", state="withdrawn")
     minutes = create_minutes(held, seats=[create_seat(table)], decisions=[(fresh, "approved"), (gone, "approved")])
+    before = last_audit_id()
 
     response = approve(minutes, facilitator)
 
@@ -202,7 +212,8 @@ def test_a_withdrawn_proposal_cannot_be_decided(client, table, held, create_minu
     assert db.session.get(Minutes, minutes.id).status == "draft"
     assert db.session.get(type(fresh), fresh.id).state == "published"
     assert db.session.execute(select(AuditEvent).where(AuditEvent.subject_type == "proposal",
-                                                       AuditEvent.subject_id == fresh.id)).first() is None
+                                                       AuditEvent.subject_id == fresh.id,
+                                                       AuditEvent.id > before)).first() is None
 
 
 # ------------------------------------------------------------------------------ immutability
@@ -312,7 +323,7 @@ def test_the_database_refuses_to_change_approved_minutes(scene, facilitator, app
     db.session.remove()
     sql = TAMPERING[statement].replace("NULL", str(objective_id))
 
-    with pytest.raises((IntegrityError, sa.exc.DBAPIError)) as refused, db.engine.begin() as conn:
+    with pytest.raises((IntegrityError, sa.exc.DBAPIError)) as refused, sql_connection() as conn:
         conn.execute(sa.text(sql), {"minutes": minutes_id})
 
     assert "approved minutes are immutable" in str(refused.value)
@@ -326,7 +337,7 @@ def test_the_database_still_lets_a_deleted_account_fade_from_the_links(scene, fa
     minutes_id = scene["minutes"].id
     db.session.remove()
 
-    with db.engine.begin() as conn:
+    with sql_connection() as conn:
         conn.execute(sa.text("UPDATE minutes_attendance SET user_id = NULL WHERE minutes_id = :m"), {"m": minutes_id})
         conn.execute(sa.text("UPDATE minutes SET approved_by_id = NULL WHERE id = :m"), {"m": minutes_id})
 
@@ -337,7 +348,7 @@ def test_the_database_still_lets_a_deleted_account_fade_from_the_links(scene, fa
 def test_draft_minutes_stay_editable_in_the_database(scene):
     minutes_id = scene["minutes"].id
     db.session.remove()
-    with db.engine.begin() as conn:
+    with sql_connection() as conn:
         conn.execute(sa.text("UPDATE minutes_decision SET motivation = 'Rivista' WHERE minutes_id = :m"),
                      {"m": minutes_id})
         conn.execute(sa.text("DELETE FROM minutes_dissent"))

@@ -16,7 +16,6 @@ from consulta.extensions import db
 from consulta.meetings.models import Meeting, Minutes
 from consulta.proposals.models import Proposal
 from consulta.tavoli.models import Follow
-from tests.meetings.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -42,8 +41,8 @@ def stage(table, facilitator, create_seat, create_proposal, citizen, create_user
 
 
 def test_the_facilitator_runs_a_meeting_from_convocation_to_approved_minutes(
-        page, axe, table, facilitator, stage, smtp_sink, citizen):
-    sign_in(page, facilitator)
+        page, axe, login_page, table, facilitator, stage, smtp_sink, citizen):
+    login_page(page, facilitator)
 
     # 1. Convene the meeting: the convocation with its .ics reaches delegates and substitute.
     page.goto(f"/facilitazione/tavoli/{table.slug}/incontri/nuovo")

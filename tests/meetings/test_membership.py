@@ -73,7 +73,8 @@ def test_the_facilitator_accepts_and_the_public_sees_members_by_category(
 
     db.session.refresh(seat)
     assert seat.status == "accepted" and seat.decided_by_id == facilitator.id
-    assert db.session.execute(select(Notification.user_id).where(Notification.event == "tavolo_member.accepted")
+    assert db.session.execute(select(Notification.user_id).where(Notification.event == "tavolo_member.accepted",
+                                                                 Notification.subject_id == seat.id)
                               ).scalars().all() == [rita.id]
     public = page_text(client.get(members_url(table)))
     assert "Organizzazione di volontariato" in public and "Organizzazione sindacale" in public

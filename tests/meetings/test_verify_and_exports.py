@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from consulta.extensions import db
 from consulta.meetings.canonical import FORMAT, canonical_bytes, canonical_document, content_hash
 from consulta.meetings.models import Minutes
+from tests.conftest import sql_connection
 from tests.meetings.conftest import guard_lifted
 
 
@@ -44,7 +45,7 @@ def test_verify_minutes_reports_intact_minutes(runner, approved):
 
 def test_verify_minutes_catches_a_row_tampered_with_in_the_database(runner, approved):
     db.session.remove()
-    with guard_lifted(), db.engine.begin() as conn:
+    with guard_lifted(), sql_connection() as conn:
         conn.execute(sa.text("UPDATE minutes_decision SET motivation = 'Motivazione riscritta di nascosto.' "
                              "WHERE minutes_id = :m AND proposal_id IS NOT NULL AND outcome = 'rejected'"),
                      {"m": approved.id})
@@ -60,7 +61,7 @@ def test_verify_minutes_catches_a_row_tampered_with_in_the_database(runner, appr
 
 def test_verify_minutes_catches_a_changed_attendance_name(runner, approved):
     db.session.remove()
-    with guard_lifted(), db.engine.begin() as conn:
+    with guard_lifted(), sql_connection() as conn:
         conn.execute(sa.text("UPDATE minutes_attendance SET name = 'Qualcun altro' WHERE minutes_id = :m"),
                      {"m": approved.id})
 

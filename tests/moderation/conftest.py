@@ -4,15 +4,11 @@ facilitators, a facilitator of another tavolo, participants, proposals in any st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from consulta.core.db import utcnow
-from consulta.core.text import render_markdown
 from consulta.extensions import db
-from tests.participation_factories import create_comment, create_follow  # noqa: F401  (fixtures)
 
 
 @dataclass
@@ -64,60 +60,20 @@ def pre_tavolo(create_tavolo, people):
 
 @pytest.fixture
 def other_tavolo(create_tavolo, people):
-    return create_tavolo(slug="disabilita", title="Disabilità", facilitators=[people.other_facilitator])
+    """Another facilitator's tavolo, pre-moderated: what waits there is not ours to approve."""
+    return create_tavolo(slug="disabilita", title="Disabilità", moderation="pre",
+                         facilitators=[people.other_facilitator])
 
 
 @pytest.fixture
-def make_proposal(app, people):
-    """A proposal in any state; states past publication go through the transition table."""
-    from consulta.proposals.models import PROPOSAL_TRANSITIONS, Proposal
+def make_proposal(create_proposal, people):
+    """create_proposal in this scene: by Anna Autrice unless someone else (or an organisation, or a named
+    citizen on paper) is given."""
 
-    def factory(tavolo, author=None, *, title="Un centro diurno per gli anziani", body="Apriamo un **centro diurno**.",
-                state="published", visibility=None, hidden_reason=None, organisation=None, minutes_ago: float = 0,
-                channel="online", protocol_number=None, author_name=None):
-        author = people.author if author is None and author_name is None and organisation is None else author
-        created = utcnow() - timedelta(minutes=minutes_ago)
-        published = state != "submitted"
-        proposal = Proposal(
-            tavolo_id=tavolo.id, author_id=author.id if author else None, author_name=author_name, title=title,
-            body=body, body_html=render_markdown(body), organisation_id=organisation.id if organisation else None,
-            category=organisation.type if organisation else "citizen", channel=channel,
-            protocol_number=protocol_number, recorded_by_id=people.facilitator.id if channel != "online" else None,
-            state="published" if published else "submitted",
-            visibility=visibility or ("visible" if published else "pending"), hidden_reason=hidden_reason,
-            created_at=created, published_at=created if published else None,
-        )
-        db.session.add(proposal)
-        db.session.flush()
-        facilitator = people.admin
-        if state in ("under_review", "approved", "partially_approved", "rejected"):
-            PROPOSAL_TRANSITIONS.apply(proposal, "under_review", facilitator)
-        if state in ("approved", "partially_approved", "rejected"):
-            proposal.answer = "Motivazione della risposta."
-            proposal.answer_html = render_markdown(proposal.answer)
-            proposal.answered_by_id = facilitator.id
-            proposal.answered_at = utcnow()
-            PROPOSAL_TRANSITIONS.apply(proposal, state, facilitator, context={"answer": proposal.answer})
-        if state == "withdrawn":
-            PROPOSAL_TRANSITIONS.apply(proposal, "withdrawn", author)
-        db.session.commit()
-        return proposal
-
-    return factory
-
-
-@pytest.fixture
-def make_flag(app):
-    from consulta.moderation.models import Flag
-
-    def factory(item, reporter, *, reason="offensive", note=None, minutes_ago: float = 0):
-        row = Flag(tavolo_id=item.tavolo_id, reporter_id=reporter.id, reason=reason, note=note,
-                   proposal_id=item.id if item.__tablename__ == "proposal" else None,
-                   comment_id=item.id if item.__tablename__ == "comment" else None,
-                   created_at=utcnow() - timedelta(minutes=minutes_ago))
-        db.session.add(row)
-        db.session.commit()
-        return row
+    def factory(tavolo, author=None, **kwargs):
+        if author is None and kwargs.get("author_name") is None and kwargs.get("organisation") is None:
+            author = people.author
+        return create_proposal(tavolo, author, **kwargs)
 
     return factory
 

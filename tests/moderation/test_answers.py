@@ -58,7 +58,7 @@ def test_an_answer_with_a_motivation_reaches_the_author_and_the_followers(
     assert proposal.state == "rejected"
     assert proposal.answered_by_id == people.facilitator.id and proposal.answered_at is not None
     assert "<strong>bando 2024</strong>" in proposal.answer_html and "<script" not in proposal.answer_html
-    assert actions_on(proposal) == ["proposal.review", "proposal.answer"]
+    assert actions_on(proposal) == ["proposal.submit", "proposal.publish", "proposal.review", "proposal.answer"]
     answer_event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "proposal.answer")).scalar_one()
     assert answer_event.tavolo_id == post_tavolo.id and answer_event.changes["state"] == ["under_review", "rejected"]
     recipients = sorted(n.user_id for n in notifications("proposal.answered"))
@@ -132,7 +132,7 @@ def test_merge_refusals(client, people, post_tavolo, other_tavolo, make_proposal
     proposal = make_proposal(post_tavolo, title="Questa")
     elsewhere = make_proposal(other_tavolo, title="Di un altro tavolo")
     withdrawn = make_proposal(post_tavolo, title="Ritirata", state="withdrawn")
-    hidden = make_proposal(post_tavolo, title="Nascosta", visibility="hidden", hidden_reason="spam")
+    hidden = make_proposal(post_tavolo, title="Nascosta", visibility="hidden", hide_reason="spam")
     client.login(people.facilitator)
     before = audit_count()
 

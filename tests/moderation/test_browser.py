@@ -121,10 +121,11 @@ def test_pre_moderated_tavolo_from_submission_to_answer(people, pre_tavolo, crea
 
 
 def test_queue_dashboard_and_log_at_390_px_have_no_accessibility_violations(
-        people, post_tavolo, make_proposal, create_comment, make_flag, new_page, login_page, axe):
+        people, post_tavolo, pre_tavolo, make_proposal, create_comment, create_flag, new_page, login_page, axe):
     proposal = make_proposal(post_tavolo, title="Una proposta con un titolo piuttosto lungo da segnalare")
-    make_flag(proposal, people.reader, reason="off_topic", note="Non riguarda gli anziani.")
-    comment = create_comment(proposal, people.reader, body="Commento in attesa", visibility="pending")
+    create_flag(proposal, people.reader, reason="off_topic", note="Non riguarda gli anziani.")
+    comment = create_comment(make_proposal(pre_tavolo, title="Una proposta del tavolo moderato prima"),
+                             people.reader, body="Commento in attesa", visibility="pending")
     assert comment.id
     phone = new_page(width=390, height=844)
     login_page(phone, people.facilitator)

@@ -83,7 +83,7 @@ def test_who_may_not_flag(client, people, post_tavolo, make_proposal, who, statu
 def test_flagging_content_that_is_not_public_is_refused(client, people, pre_tavolo, post_tavolo, make_proposal,
                                                         create_comment):
     pending = make_proposal(pre_tavolo, state="submitted")
-    hidden = make_proposal(post_tavolo, visibility="hidden", hidden_reason="spam")
+    hidden = make_proposal(post_tavolo, visibility="hidden", hide_reason="spam")
     withdrawn = make_proposal(post_tavolo, state="withdrawn")
     client.login(people.reader)
 
@@ -136,11 +136,11 @@ def test_enough_flags_hide_a_comment_provisionally_in_a_post_tavolo(
 
 
 def test_the_moderator_confirms_a_provisional_hide_with_a_reason(
-        app, client, people, post_tavolo, make_proposal, make_flag, create_user):
+        app, client, people, post_tavolo, make_proposal, create_flag, create_user):
     app.config["FLAGS_TO_HIDE"] = 2
     try:
         proposal = make_proposal(post_tavolo, title="Con un indirizzo")
-        make_flag(proposal, people.reader, reason="personal_data")
+        create_flag(proposal, people.reader, reason="personal_data")
         client.login(people.representative)
         client.post(f"/proposte/{proposal.id}/segnala", data={"reason": "personal_data"})
     finally:
@@ -167,10 +167,10 @@ def test_the_moderator_confirms_a_provisional_hide_with_a_reason(
 
 
 def test_flags_in_a_pre_tavolo_go_to_the_queue_without_hiding(
-        app, client, people, pre_tavolo, make_proposal, make_flag, create_user):
+        app, client, people, pre_tavolo, make_proposal, create_flag, create_user):
     proposal = make_proposal(pre_tavolo)
-    make_flag(proposal, people.reader)
-    make_flag(proposal, people.representative)
+    create_flag(proposal, people.reader)
+    create_flag(proposal, people.representative)
     client.login(create_user(email="terza@example.org"))
 
     client.post(f"/proposte/{proposal.id}/segnala", data={"reason": "offensive"})
@@ -191,11 +191,11 @@ def test_flags_in_a_pre_tavolo_go_to_the_queue_without_hiding(
 
 
 def test_the_thread_offers_to_flag_each_comment_once(client, people, post_tavolo, make_proposal, create_comment,
-                                                    make_flag):
+                                                    create_flag):
     proposal = make_proposal(post_tavolo)
     first = create_comment(proposal, people.author, body="Primo")
     second = create_comment(proposal, people.representative, body="Secondo")
-    make_flag(first, people.reader)
+    create_flag(first, people.reader)
     own = create_comment(proposal, people.reader, body="Mio")
     client.login(people.reader)
 

@@ -14,7 +14,7 @@ def log_url(tavolo, page=None):
 
 
 def test_the_log_lists_moderation_acts_with_reasons_but_never_hidden_text(
-        client, people, post_tavolo, make_proposal, create_comment, make_flag, create_user):
+        client, people, post_tavolo, make_proposal, create_comment, create_flag, create_user):
     secret = make_proposal(post_tavolo, title="Titolo con il nome di Mario Rossi", body="Testo segreto")
     answered = make_proposal(post_tavolo, title="Trasporto sociale")
     comment = create_comment(answered, people.reader, body="Commento offensivo")
@@ -24,8 +24,8 @@ def test_the_log_lists_moderation_acts_with_reasons_but_never_hidden_text(
     client.post(f"/facilitazione/proposte/{answered.id}/risposta",
                 data={"outcome": "partially_approved", "motivation": "Solo il sabato."})
     client.logout()
-    make_flag(comment, people.representative)
-    make_flag(comment, create_user(email="seconda@example.org"))
+    create_flag(comment, people.representative)
+    create_flag(comment, create_user(email="seconda@example.org"))
     client.login(people.author)
     client.post(f"/commenti/{comment.id}/segnala", data={"reason": "offensive"})  # the third flag hides it
     client.logout()

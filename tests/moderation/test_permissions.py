@@ -18,18 +18,20 @@ ACTOR = {"participant": "reader"}
 
 
 @pytest.fixture
-def world(people, post_tavolo, make_proposal, create_comment, make_flag):
-    """One item in the right state for each route, all in the facilitator's post-moderated tavolo."""
-    pending = make_proposal(post_tavolo, title="In attesa", visibility="pending", state="submitted")
+def world(people, post_tavolo, pre_tavolo, make_proposal, create_comment, create_flag):
+    """One item in the right state for each route, in the facilitator's tavoli: what waits for approval in
+    the pre-moderated one, everything else in the post-moderated one."""
+    pending = make_proposal(pre_tavolo, title="In attesa", state="submitted")
     published = make_proposal(post_tavolo, title="Pubblicata")
-    hidden = make_proposal(post_tavolo, title="Nascosta", visibility="hidden", hidden_reason="spam")
+    hidden = make_proposal(post_tavolo, title="Nascosta", visibility="hidden", hide_reason="spam")
     flagged = make_proposal(post_tavolo, title="Segnalata")
-    make_flag(flagged, people.representative)
+    create_flag(flagged, people.representative)
     comment = create_comment(published, people.author, body="Un commento")
-    pending_comment = create_comment(published, people.author, body="In attesa", visibility="pending")
+    pending_comment = create_comment(make_proposal(pre_tavolo, title="Pubblicata dal facilitatore"), people.author,
+                                     body="In attesa", visibility="pending")
     hidden_comment = create_comment(published, people.author, body="Nascosto", visibility="hidden")
     flagged_comment = create_comment(published, people.author, body="Segnalato")
-    make_flag(flagged_comment, people.representative)
+    create_flag(flagged_comment, people.representative)
     return {
         "slug": post_tavolo.slug, "pending": pending.id, "published": published.id, "hidden": hidden.id,
         "flagged": flagged.id, "comment": comment.id, "pending_comment": pending_comment.id,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from consulta.core.audit import AuditEvent
 from consulta.extensions import db
 from consulta.proposals.models import Proposal
+from consulta.proposals.operations import withdraw_proposal
 from tests.moderation.helpers import text_of
 
 QUEUE = "/facilitazione/moderazione/"
@@ -54,18 +55,20 @@ def test_a_pending_proposal_waits_in_the_queue_and_the_facilitator_approves_it(
 
 
 def test_the_queue_lists_pending_and_flagged_items_oldest_first(
-        client, people, pre_tavolo, post_tavolo, make_proposal, create_comment, make_flag):
-    old = make_proposal(pre_tavolo, title="Vecchia in attesa", state="submitted", minutes_ago=60 * 24 * 3)
-    new = make_proposal(pre_tavolo, title="Nuova in attesa", state="submitted", minutes_ago=5)
-    public = make_proposal(post_tavolo, title="Pubblica segnalata", minutes_ago=60 * 24 * 10)
-    make_flag(public, people.reader, reason="personal_data", note="C'è il nome di un minore", minutes_ago=60 * 24)
-    make_flag(public, people.representative, reason="personal_data", minutes_ago=60)
+        client, people, pre_tavolo, post_tavolo, make_proposal, create_comment, create_flag):
+    old = make_proposal(pre_tavolo, title="Vecchia in attesa", state="submitted", created_minutes_ago=60 * 24 * 3)
+    new = make_proposal(pre_tavolo, title="Nuova in attesa", state="submitted", created_minutes_ago=5)
+    public = make_proposal(post_tavolo, title="Pubblica segnalata", created_minutes_ago=60 * 24 * 10)
+    create_flag(public, people.reader, reason="personal_data", note="C'è il nome di un minore", minutes_ago=60 * 24)
+    create_flag(public, people.representative, reason="personal_data", minutes_ago=60)
     waiting_comment = create_comment(make_proposal(pre_tavolo, title="Con commento"), people.reader,
                                      body="Commento in attesa", visibility="pending", created_minutes_ago=120)
     # Not in the queue: published without flags, withdrawn, a deleted comment.
     make_proposal(post_tavolo, title="Tranquilla")
-    withdrawn = make_proposal(post_tavolo, title="Ritirata segnalata", state="withdrawn")
-    make_flag(withdrawn, people.reader)
+    withdrawn = make_proposal(post_tavolo, title="Ritirata segnalata")
+    create_flag(withdrawn, people.reader)
+    withdraw_proposal(withdrawn, withdrawn.author)  # flagged, then withdrawn by its author
+    db.session.commit()
 
     client.login(people.facilitator)
     html = client.get(QUEUE).get_data(as_text=True)
@@ -143,7 +146,7 @@ def test_hiding_needs_a_reason_and_shows_a_public_placeholder(
 
 
 def test_a_hidden_item_is_restored(client, people, post_tavolo, make_proposal, create_comment, notifications):
-    proposal = make_proposal(post_tavolo, visibility="hidden", hidden_reason="fuori tema")
+    proposal = make_proposal(post_tavolo, visibility="hidden", hide_reason="off_topic")
     comment = create_comment(proposal, people.reader, body="Un commento nascosto", visibility="hidden")
     client.login(people.facilitator)
 

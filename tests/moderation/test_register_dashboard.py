@@ -18,13 +18,15 @@ def phase_url(tavolo):
 
 @pytest.fixture
 def discussing(create_tavolo, people, make_proposal):
-    """A tavolo in discussion: 2 proposals answered, 2 waiting; hidden and withdrawn ones do not count."""
-    tavolo = create_tavolo(slug="discussione", title="Povertà", phase="discussion", facilitators=[people.facilitator])
+    """A pre-moderated tavolo in discussion: 2 proposals answered, 2 waiting; hidden, withdrawn and
+    unapproved ones do not count."""
+    tavolo = create_tavolo(slug="discussione", title="Povertà", phase="discussion", moderation="pre",
+                           facilitators=[people.facilitator])
     make_proposal(tavolo, title="Accolta", state="approved")
     make_proposal(tavolo, title="Respinta", state="rejected")
     make_proposal(tavolo, title="In valutazione", state="under_review")
     make_proposal(tavolo, title="Pubblicata")
-    make_proposal(tavolo, title="Nascosta", visibility="hidden", hidden_reason="spam")
+    make_proposal(tavolo, title="Nascosta", visibility="hidden", hide_reason="spam")
     make_proposal(tavolo, title="Ritirata", state="withdrawn")
     make_proposal(tavolo, title="In attesa", state="submitted")
     return tavolo
@@ -117,14 +119,14 @@ def test_the_tavolo_page_shows_the_latest_moderation_acts(client, people, post_t
 
 
 def test_the_dashboard_counts_per_tavolo(client, people, pre_tavolo, post_tavolo, other_tavolo, make_proposal,
-                                         create_comment, make_flag):
+                                         create_comment, create_flag):
     make_proposal(pre_tavolo, title="In attesa 1", state="submitted")
     make_proposal(pre_tavolo, title="In attesa 2", state="submitted")
     published = make_proposal(pre_tavolo, title="Senza risposta")
     create_comment(published, people.reader, visibility="pending")
     flagged = make_proposal(post_tavolo, title="Segnalata", state="approved")
-    make_flag(flagged, people.reader)
-    make_flag(flagged, people.representative)  # two flags, one item
+    create_flag(flagged, people.reader)
+    create_flag(flagged, people.representative)  # two flags, one item
     make_proposal(other_tavolo, title="Di altri", state="submitted")
     client.login(people.facilitator)
 
@@ -144,12 +146,12 @@ def test_the_dashboard_counts_per_tavolo(client, people, pre_tavolo, post_tavolo
 
 
 def test_the_dashboard_costs_the_same_queries_for_few_or_many_tavoli(
-        client, people, create_tavolo, make_proposal, create_comment, make_flag, count_queries):
+        client, people, create_tavolo, make_proposal, create_comment, create_flag, count_queries):
     def fill(n):
         for i in range(n):
-            tavolo = create_tavolo(title=f"Tavolo {n}-{i}", facilitators=[people.facilitator])
+            tavolo = create_tavolo(title=f"Tavolo {n}-{i}", moderation="pre", facilitators=[people.facilitator])
             proposal = make_proposal(tavolo, title=f"P{n}-{i}")
-            make_flag(proposal, people.reader)
+            create_flag(proposal, people.reader)
             create_comment(proposal, people.reader, visibility="pending")
 
     client.login(people.facilitator)
@@ -164,13 +166,14 @@ def test_the_dashboard_costs_the_same_queries_for_few_or_many_tavoli(
 
 
 def test_the_queue_costs_the_same_queries_for_few_or_many_items(
-        client, people, post_tavolo, pre_tavolo, make_proposal, create_comment, make_flag, count_queries):
+        client, people, post_tavolo, pre_tavolo, make_proposal, create_comment, create_flag, count_queries):
     def fill(n):
         for i in range(n):
             make_proposal(pre_tavolo, title=f"Attesa {n}-{i}", state="submitted")
             flagged = make_proposal(post_tavolo, title=f"Segnalata {n}-{i}")
-            make_flag(flagged, people.reader)
-            create_comment(flagged, people.author, visibility="pending")
+            create_flag(flagged, people.reader)
+            create_comment(make_proposal(pre_tavolo, title=f"Commentata {n}-{i}"), people.author,
+                           visibility="pending")
 
     client.login(people.facilitator)
     fill(2)

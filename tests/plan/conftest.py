@@ -1,60 +1,13 @@
-"""Fixtures of the plan tests: tavoli with approved minutes and their decisions (made
-through the real meetings operations), plan areas, and the cleanup that approved
-minutes need on SQLite."""
+"""The scene of the plan tests: a plan edition, tavoli in discussion, approved minutes and their
+decisions (through the factories), plan areas and actions made by the plan-record operations."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 
-from consulta.core.db import utcnow
-from consulta.core.text import render_markdown
 from consulta.extensions import db
-
-MINUTES_TABLES = ("minutes_dissent", "minutes_decision", "minutes_attendance", "minutes")
-RECORD_TABLES = ("plan_indicator_value", "plan_progress_update", "plan_input", "plan_budget_line", "plan_indicator",
-                 "plan_action_comune", "plan_action", "plan_objective", "plan_area_tavolo", "plan_area",
-                 "plan_revision", "plan_revision_set")
-
-
-@pytest.fixture
-def login(client):
-    from tests.tavoli.tavoli_helpers import sign_in
-
-    def do(user):
-        sign_in(client, user)
-        return user
-
-    return do
-
-
-@pytest.fixture(autouse=True)
-def _empty_minutes_before_cleanup(app):
-    """On SQLite the shared cleanup deletes rows table by table, which the minutes triggers refuse for
-    approved minutes: empty the record (it points at decisions) and the minutes with the guard lifted."""
-    yield
-    db.session.remove()
-    if db.engine.dialect.name != "sqlite":
-        return  # TRUNCATE fires no row triggers
-    from consulta.meetings.models import trigger_names, trigger_statements
-
-    with db.engine.connect() as conn:
-        approved = conn.execute(sa.text("SELECT count(*) FROM minutes WHERE status = 'approved'")).scalar_one()
-    if not approved:
-        return
-    with db.engine.begin() as conn:
-        for table in RECORD_TABLES:
-            conn.execute(sa.text(f"DELETE FROM {table}"))
-        for trigger, _table in trigger_names("sqlite"):
-            conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}"))
-        for table in MINUTES_TABLES:
-            conn.execute(sa.text(f"DELETE FROM {table}"))
-        for statement in trigger_statements("sqlite"):
-            conn.execute(sa.text(statement))
 
 
 @pytest.fixture
@@ -82,80 +35,6 @@ def table(plan, create_tavolo, facilitator):
 def other_table(plan, create_tavolo, other_facilitator):
     return create_tavolo(plan=plan, slug="poverta", title="Povertà e inclusione", facilitators=[other_facilitator],
                          phase="discussion")
-
-
-@pytest.fixture
-def create_proposal(app):
-    from consulta.proposals.models import Proposal
-
-    def factory(tavolo, author, *, title="Un centro diurno per gli anziani", organisation=None):
-        proposal = Proposal(
-            tavolo_id=tavolo.id, author_id=author.id, title=title, body="Apriamo un **centro diurno**.",
-            body_html=render_markdown("Apriamo un **centro diurno**."),
-            category=organisation.type if organisation else "citizen",
-            organisation_id=organisation.id if organisation else None,
-            state="published", visibility="visible", published_at=utcnow(),
-        )
-        db.session.add(proposal)
-        db.session.commit()
-        return proposal
-
-    return factory
-
-
-@pytest.fixture
-def vote(app):
-    from consulta.votes.models import Vote
-
-    def cast(proposal, voter, value="for", category="citizen", organisation=None):
-        db.session.add(Vote(tavolo_id=proposal.tavolo_id, proposal_id=proposal.id, ballot_key=f"person:{voter.id}",
-                            voter_id=voter.id, category=category, value=value,
-                            organisation_id=organisation.id if organisation else None))
-        db.session.commit()
-
-    return cast
-
-
-@dataclass
-class Approved:
-    minutes: object
-    decisions: list
-
-
-@pytest.fixture
-def approve_decisions(app, create_organisation, create_user):
-    """Minutes of a held meeting with one decision per (subject, outcome), approved through
-    meetings.operations.approve_minutes (which seals them and applies the decisions)."""
-    from consulta.meetings.models import Attendance, Decision, Meeting, Minutes
-    from consulta.meetings.operations import approve_minutes
-
-    counter = iter(range(1, 1000))
-
-    def factory(tavolo, decisions, *, by):
-        n = next(counter)
-        meeting = Meeting(tavolo_id=tavolo.id, title=f"Incontro {n}", place="Sala consiliare, Narni",
-                          starts_at=utcnow().replace(microsecond=0) - timedelta(days=n + 1), status="held",
-                          agenda="- Proposte", agenda_html=render_markdown("- Proposte"))
-        db.session.add(meeting)
-        db.session.flush()
-        minutes = Minutes(meeting_id=meeting.id, tavolo_id=tavolo.id, status="draft", text="Si discute.",
-                          text_html=render_markdown("Si discute."), agenda_items="Proposte")
-        minutes.attendance.append(Attendance(kind="external", name="Ospite", role="Assistente sociale",
-                                             category="external"))
-        for subject, outcome in decisions:
-            is_proposal = subject.__tablename__ == "proposal"
-            minutes.decisions.append(Decision(
-                proposal_id=subject.id if is_proposal else None, objective_id=None if is_proposal else subject.id,
-                subject_title=subject.title, outcome=outcome, method="consensus",
-                motivation=f"Motivazione per {subject.title}.",
-                motivation_html=render_markdown(f"Motivazione per {subject.title}.")))
-        db.session.add(minutes)
-        db.session.flush()
-        approve_minutes(minutes, by)
-        db.session.commit()
-        return Approved(minutes, list(minutes.decisions))
-
-    return factory
 
 
 @pytest.fixture
@@ -194,7 +73,7 @@ def build_action(app):
 
 
 @pytest.fixture
-def stage(plan, table, facilitator, admin_user, create_user, create_organisation, create_proposal, vote,
+def stage(plan, table, facilitator, admin_user, create_user, create_organisation, create_proposal, create_vote,
           approve_decisions, create_area):
     """A tavolo with two approved proposals (one partially), one rejected, in approved minutes; an area."""
     auser = create_organisation(name="Auser Narni", type="volunteer")
@@ -204,9 +83,9 @@ def stage(plan, table, facilitator, admin_user, create_user, create_organisation
     centro = create_proposal(table, author, title="Centro diurno a Narni", organisation=auser)
     trasporto = create_proposal(table, citizen, title="Trasporto sociale serale")
     bocciata = create_proposal(table, citizen, title="Piscina comunale")
-    vote(centro, citizen, "for")
-    vote(centro, author, "for", category="volunteer", organisation=auser)
-    vote(trasporto, citizen, "against")
+    create_vote(centro, citizen, "for")
+    create_vote(centro, author, "for")
+    create_vote(trasporto, citizen, "against")
     approved = approve_decisions(table, [(centro, "approved"), (trasporto, "partially_approved"),
                                          (bocciata, "rejected")], by=facilitator)
     area = create_area(plan, admin_user, tavoli=[table])

@@ -23,7 +23,7 @@ SCHEMA = json.loads((ROOT / "docs" / "plan.schema.json").read_text(encoding="utf
 
 
 @pytest.fixture
-def recorded(stage, admin_user, build_action, ambito, vote, create_user):
+def recorded(stage, admin_user, build_action, ambito, create_user):
     from consulta.ambito.models import Comune
     from consulta.plan import record_operations as ops
 

@@ -6,37 +6,25 @@ from datetime import date
 
 import pytest
 
-from consulta.core.db import utcnow
-from consulta.extensions import db
 
+@pytest.fixture
+def add_contributions(create_proposal, create_comment, create_vote):
+    """Published proposals with comments and votes by `people`, plus hidden, pending and withdrawn noise,
+    in a pre-moderated tavolo (where a proposal may still wait for approval)."""
 
-def add_contributions(tavolo, people, *, proposals=1, comments_each=1, votes_each=1):
-    """Published proposals with comments and votes by `people`, plus hidden/pending/withdrawn noise."""
-    from consulta.comments.models import Comment
-    from consulta.proposals.models import Proposal
-    from consulta.votes.models import Vote
+    def add(tavolo, people, *, proposals=1, comments_each=1, votes_each=1):
+        assert tavolo.moderation == "pre"
+        for i in range(proposals):
+            proposal = create_proposal(tavolo, people[i % len(people)], title=f"Proposta {i}", body="x")
+            for j in range(comments_each):
+                create_comment(proposal, people[j % len(people)], body="c")
+            for voter in people[:votes_each]:
+                create_vote(proposal, voter, "for")
+        create_proposal(tavolo, people[0], title="Nascosta", body="x", visibility="hidden", hide_reason="spam")
+        create_proposal(tavolo, people[0], title="In attesa", body="x", state="submitted")
+        create_proposal(tavolo, people[0], title="Ritirata", body="x", state="withdrawn")
 
-    for i in range(proposals):
-        author = people[i % len(people)]
-        proposal = Proposal(tavolo_id=tavolo.id, author_id=author.id, title=f"Proposta {i}", body="x",
-                            body_html="x", state="published", visibility="visible", published_at=utcnow())
-        db.session.add(proposal)
-        db.session.flush()
-        for j in range(comments_each):
-            db.session.add(Comment(tavolo_id=tavolo.id, proposal_id=proposal.id, author_id=people[j % len(people)].id,
-                                   body="c", body_html="c"))
-        for voter in people[:votes_each]:
-            db.session.add(Vote(tavolo_id=tavolo.id, proposal_id=proposal.id, ballot_key=f"person:{voter.id}",
-                                voter_id=voter.id, category="citizen", value="for"))
-    db.session.add_all([
-        Proposal(tavolo_id=tavolo.id, author_id=people[0].id, title="Nascosta", body="x", body_html="x",
-                 state="published", visibility="hidden", hidden_reason="Spam"),
-        Proposal(tavolo_id=tavolo.id, author_id=people[0].id, title="In attesa", body="x", body_html="x",
-                 state="submitted", visibility="pending"),
-        Proposal(tavolo_id=tavolo.id, author_id=people[0].id, title="Ritirata", body="x", body_html="x",
-                 state="withdrawn", visibility="visible"),
-    ])
-    db.session.commit()
+    return add
 
 
 def test_editions_newest_first(client, ambito, create_plan):
@@ -60,9 +48,9 @@ def test_no_editions_yet(client, ambito):
 
 
 def test_plan_page_shows_tavoli_with_phase_deadline_and_public_counts(
-        client, ambito, create_plan, create_tavolo, create_user):
+        client, ambito, create_plan, create_tavolo, create_user, add_contributions):
     plan = create_plan(description="Il piano **triennale**. <script>alert(1)</script>")
-    anziani = create_tavolo(plan=plan, title="Anziani", deadline_days=9)
+    anziani = create_tavolo(plan=plan, title="Anziani", deadline_days=9, moderation="pre")
     create_tavolo(plan=plan, title="Povertà", phase="discussion", deadline_days=-1)
     create_tavolo(plan=plan, title="Segreto in bozza", phase="draft")
     people = [create_user() for _ in range(4)]
@@ -107,27 +95,28 @@ def test_unknown_plan_is_404(client, ambito, path):
 
 
 def test_plan_page_costs_the_same_queries_for_few_or_many_tavoli_and_contributions(
-        client, ambito, create_plan, create_tavolo, create_user, count_queries):
+        client, ambito, create_plan, create_tavolo, create_user, count_queries, add_contributions):
     plan = create_plan()
     people = [create_user() for _ in range(3)]
     for i in range(2):
-        add_contributions(create_tavolo(plan=plan, title=f"A{i}"), people, proposals=1)
+        add_contributions(create_tavolo(plan=plan, title=f"A{i}", moderation="pre"), people, proposals=1)
     client.get(f"/piano/{plan.id}/")
     with count_queries() as few:
         client.get(f"/piano/{plan.id}/")
     for i in range(12):
-        add_contributions(create_tavolo(plan=plan, title=f"B{i}"), people, proposals=5, comments_each=3, votes_each=3)
+        add_contributions(create_tavolo(plan=plan, title=f"B{i}", moderation="pre"), people, proposals=5, comments_each=3, votes_each=3)
     with count_queries() as many:
         assert client.get(f"/piano/{plan.id}/").status_code == 200
     assert many.count == few.count
 
 
-def test_counts_are_grouped_in_sql(client, ambito, create_plan, create_tavolo, create_user, count_queries):
+def test_counts_are_grouped_in_sql(client, ambito, create_plan, create_tavolo, create_user, count_queries,
+                                  add_contributions):
     """Three GROUP BY queries give every tavolo's counts; no proposal, comment or vote row is loaded."""
     plan = create_plan()
     people = [create_user() for _ in range(2)]
     for i in range(3):
-        add_contributions(create_tavolo(plan=plan, title=f"T{i}"), people, proposals=2)
+        add_contributions(create_tavolo(plan=plan, title=f"T{i}", moderation="pre"), people, proposals=2)
     with count_queries() as counter:
         client.get(f"/piano/{plan.id}/")
     statements = [s.lower() for s in counter.statements]

@@ -9,25 +9,14 @@ from sqlalchemy import select
 
 from consulta.extensions import db
 from consulta.proposals.models import Proposal
-from tests.conftest import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def sign_in(page, user):
-    """Log in through the real form. (The shared login_page helper looks for the label "Password" exactly,
-    while the form's label reads "Password *"; the field ids are stable.)"""
-    page.goto("/accedi")
-    page.locator("#email").fill(user.email)
-    page.locator("#password").fill(DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Accedi").click()
-    page.wait_for_load_state()
-
-
 def test_a_representative_submits_a_proposal_on_behalf_of_the_organisation(
-        cast, open_tavolo, create_objective, page, axe):
+        cast, open_tavolo, create_objective, page, axe, login_page):
     objective = create_objective(open_tavolo, title="Più assistenza domiciliare")
-    sign_in(page, cast.representative)
+    login_page(page, cast.representative)
 
     page.goto(f"/tavoli/{open_tavolo.slug}/")
     page.get_by_role("link", name="Presenta una proposta").first.click()
@@ -73,9 +62,9 @@ def test_a_representative_submits_a_proposal_on_behalf_of_the_organisation(
 
 
 def test_the_author_withdraws_by_keyboard_after_confirming(cast, open_tavolo, create_proposal, page,
-                                                           axe):
+                                                           axe, login_page):
     proposal = create_proposal(open_tavolo, cast.citizen, title="Da ritirare")
-    sign_in(page, cast.citizen)
+    login_page(page, cast.citizen)
     page.goto(f"/proposte/{proposal.id}/")
 
     page.get_by_role("link", name="Ritira la proposta").focus()
@@ -94,10 +83,10 @@ def test_the_author_withdraws_by_keyboard_after_confirming(cast, open_tavolo, cr
 
 
 def test_the_tavolo_listing_filters_and_the_edit_form_are_accessible(
-        cast, open_tavolo, create_proposal, page, axe):
+        cast, open_tavolo, create_proposal, page, axe, login_page):
     proposal = create_proposal(open_tavolo, cast.citizen, title="Centro diurno")
     create_proposal(open_tavolo, cast.representative, title="Trasporto", organisation=cast.organisation)
-    sign_in(page, cast.citizen)
+    login_page(page, cast.citizen)
 
     page.goto(f"/tavoli/{open_tavolo.slug}/")
     page.get_by_label("Categoria di chi propone").select_option("volunteer")

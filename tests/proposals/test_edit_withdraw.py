@@ -90,9 +90,14 @@ def test_nobody_but_the_author_edits(cast, open_tavolo, create_proposal, login_a
     assert reloaded(proposal).title == "Di un altro"
 
 
-def test_a_blocked_author_cannot_edit(cast, open_tavolo, create_proposal, login_as):
-    proposal = create_proposal(open_tavolo, cast.blocked, title="Prima del blocco")
-    response = login_as(cast.blocked).post(f"/proposte/{proposal.id}/modifica", data={"title": "X", "body": "X"})
+def test_a_blocked_author_cannot_edit(cast, open_tavolo, create_proposal, create_user, login_as):
+    from consulta.admin.operations import block_user
+
+    author = create_user(display_name="Bice Bloccata dopo")
+    proposal = create_proposal(open_tavolo, author, title="Prima del blocco")
+    block_user(author, cast.admin, "Messaggi offensivi")
+    db.session.commit()
+    response = login_as(author).post(f"/proposte/{proposal.id}/modifica", data={"title": "X", "body": "X"})
     assert response.status_code == 403
     assert reloaded(proposal).title == "Prima del blocco"
 
@@ -154,8 +159,7 @@ def test_the_author_withdraws_a_published_proposal_after_confirming(cast, open_t
                                                                     create_user, login_as):
     proposal = create_proposal(open_tavolo, cast.citizen, title="Proposta da ritirare")
     follower = create_user()
-    db.session.add(Follow(user_id=follower.id, proposal_id=proposal.id))
-    db.session.add(Follow(user_id=cast.citizen.id, proposal_id=proposal.id))
+    db.session.add(Follow(user_id=follower.id, proposal_id=proposal.id))  # the author follows it already
     db.session.commit()
     client = login_as(cast.citizen)
     assert "Ritira la proposta" in client.get(f"/proposte/{proposal.id}/").get_data(as_text=True)

@@ -24,7 +24,7 @@ def titles(html) -> list[str]:
 
 
 @pytest.fixture
-def spread(cast, open_tavolo, create_proposal, create_objective, create_user, add_votes, add_comments):
+def spread(cast, open_tavolo, create_proposal, create_objective, create_user, insert_ballots, create_comment):
     """Four proposals with different states, categories, objectives, supporters and comments."""
     objective = create_objective(open_tavolo, title="Domiciliarità")
     coop = create_user(display_name="Cooperatrice")
@@ -37,11 +37,12 @@ def spread(cast, open_tavolo, create_proposal, create_objective, create_user, ad
                         objective=objective, created_minutes_ago=20)
     d = create_proposal(open_tavolo, cast.citizen, title="Proposta ritirata", body="Non serve più.", state="withdrawn",
                         created_minutes_ago=10)
-    add_votes(b, for_=3, against=5)
-    add_votes(c, for_=1)
-    add_votes(a, against=2)
-    add_comments(a, coop, visible=3, hidden=2, deleted=2)
-    add_comments(c, coop, visible=1)
+    insert_ballots(b, [("citizen", "for")] * 3 + [("citizen", "against")] * 5)
+    insert_ballots(c, [("citizen", "for")])
+    insert_ballots(a, [("citizen", "against")] * 2)
+    for visibility, deleted in [("visible", False)] * 3 + [("hidden", False)] * 2 + [("visible", True)] * 2:
+        create_comment(a, coop, body="Commento", visibility=visibility, deleted=deleted)
+    create_comment(c, coop, body="Commento")
     return {"a": a, "b": b, "c": c, "d": d, "objective": objective}
 
 
@@ -199,7 +200,7 @@ def test_only_what_the_reader_may_see_is_listed(client, cast, create_tavolo, cre
     create_proposal(tavolo, cast.citizen, title="Mia in attesa", state="submitted", created_minutes_ago=20)
     create_proposal(tavolo, create_user(), title="Altrui in attesa", state="submitted", created_minutes_ago=10)
     create_proposal(tavolo, create_user(), title="Titolo nascosto", body="dati personali di Mario",
-                    visibility="hidden", hidden_reason="dati personali di terzi", created_minutes_ago=5)
+                    visibility="hidden", hide_reason="personal_data", created_minutes_ago=5)
 
     public = listing(client, tavolo)
     assert titles(public) == ["Proposta nascosta dal moderatore", "Pubblica"]

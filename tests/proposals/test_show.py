@@ -98,7 +98,7 @@ def test_a_hidden_proposal_shows_a_placeholder_with_the_reason(
         cast, open_tavolo, create_proposal, create_user, login_as, role):
     author = create_user(display_name="Autrice")
     proposal = create_proposal(open_tavolo, author, title="Titolo offensivo", body="Testo con dati personali",
-                               visibility="hidden", hidden_reason="contiene dati personali di terzi")
+                               visibility="hidden", hide_reason="personal_data")
 
     response = page(login_as(user_for(cast, role, author)), proposal)
 
@@ -159,13 +159,9 @@ def test_a_merged_proposal_links_to_its_target_and_the_target_lists_it(cast, ope
 
 
 def test_an_offline_proposal_shows_its_channel_and_protocol_number(cast, open_tavolo, create_proposal, client):
-    proposal = create_proposal(open_tavolo, None, title="Lettera del comitato")
-    recorder_id = cast.facilitator.id
-    proposal.recorded_by_id = recorder_id
-    proposal.author_name = "Comitato di quartiere"
-    proposal.channel = "paper"
-    proposal.protocol_number = "2025/1234"
-    db.session.commit()
+    proposal = create_proposal(open_tavolo, None, title="Lettera del comitato", channel="paper",
+                               protocol_number="2025/1234", author_name="Comitato di quartiere",
+                               facilitator=cast.facilitator)
 
     html = page(client, proposal).get_data(as_text=True)
 

@@ -51,9 +51,9 @@ def test_public_pages_are_accessible_on_desktop_and_phone(new_page, axe, scene):
     assert phone.locator(".diff-body del.diff-del").first.inner_text().endswith("il")
 
 
-def test_facilitator_publishes_and_revises_an_objective_by_keyboard(new_page, axe, scene, browser_login):
+def test_facilitator_publishes_and_revises_an_objective_by_keyboard(new_page, axe, scene, login_page):
     pg = new_page()
-    browser_login(pg, scene["facilitator"])
+    login_page(pg, scene["facilitator"])
     pg.goto("/facilitazione/")
     axe(pg)
     pg.get_by_role("link", name="Nuovo obiettivo – Anziani e non autosufficienza").click()
@@ -79,10 +79,10 @@ def test_facilitator_publishes_and_revises_an_objective_by_keyboard(new_page, ax
     axe(pg)
 
 
-def test_admin_creates_a_tavolo_in_the_browser(new_page, axe, scene, create_user, browser_login):
+def test_admin_creates_a_tavolo_in_the_browser(new_page, axe, scene, create_user, login_page):
     admin = create_user(email="admin@example.org", display_name="Ufficio di Piano", role="admin")
     pg = new_page()
-    browser_login(pg, admin)
+    login_page(pg, admin)
     pg.goto("/gestione/piani/")
     axe(pg)
     pg.get_by_role("link", name=scene["plan"].title).click()
@@ -113,10 +113,10 @@ def test_admin_creates_a_tavolo_in_the_browser(new_page, axe, scene, create_user
     expect(pg.locator(".phase-open").first).to_have_text("Aperto alle proposte")
 
 
-def test_admin_forms_fit_a_phone(new_page, axe, scene, create_user, browser_login):
+def test_admin_forms_fit_a_phone(new_page, axe, scene, create_user, login_page):
     admin = create_user(email="admin@example.org", role="admin")
     phone = new_page(width=390, height=844)
-    browser_login(phone, admin)
+    login_page(phone, admin)
     plan_id = scene["plan"].id
     for path in ("/gestione/piani/", "/gestione/piani/nuovo", f"/gestione/piani/{plan_id}/",
                  f"/gestione/piani/{plan_id}/modifica", f"/gestione/piani/{plan_id}/tavoli/nuovo",

@@ -96,21 +96,20 @@ def test_anonymous_unfollow_goes_to_login(client, ambito, tavolo):
 
 
 @pytest.mark.postgres_only
+@pytest.mark.committing
 def test_concurrent_follows_make_one_row(app, backend, ambito, tavolo, dummy_user):
     """Twenty simultaneous follows by the same person: one row, no error."""
     if backend != "postgresql":
         pytest.skip("concurrency needs PostgreSQL")
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.tavoli.tavoli_helpers import sign_in
-
     # Threads must not touch the test's own session: give them plain values.
-    person = SimpleNamespace(email=dummy_user.email, get_id=lambda session_id=dummy_user.get_id(): session_id)
+    person = SimpleNamespace(email=dummy_user.email)
 
     def follow_once(_):
         client = app.test_client()
         with app.app_context():
-            sign_in(client, person)
+            client.login(person)
             return client.post("/tavoli/anziani/segui").status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:

@@ -69,8 +69,8 @@ def test_thread_and_panel_fit_a_narrow_screen(new_page, login_page, axe, cast, t
                                               create_comment, create_vote):
     proposal = create_proposal(tavolo, cast.representative, organisation=cast.organisation)
     create_comment(proposal, cast.representative, body="La cooperativa Il Ponte è disponibile.", stance="in_favour")
-    create_vote(proposal, key="organisation:1", category="social_coop", value="for")
-    create_vote(proposal, key="person:99", category="citizen", value="against")
+    create_vote(proposal, cast.representative, "for")
+    create_vote(proposal, cast.admin, "against")
     phone = new_page(width=390, height=844)
     login_page(phone, cast.participant)
     phone.goto(f"/proposte/{proposal.id}/")

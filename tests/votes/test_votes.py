@@ -253,15 +253,13 @@ def _is_vote_statement(sql: str) -> bool:
 
 
 @pytest.mark.parametrize("n_votes", [5, 200])
-def test_tally_costs_one_grouped_query_whatever_the_number_of_votes(cast, proposal, create_vote, count_queries,
+def test_tally_costs_one_grouped_query_whatever_the_number_of_votes(cast, proposal, insert_ballots, count_queries,
                                                                     n_votes):
     from consulta.organisations.models import CATEGORIES
     from consulta.votes.tally import tally
 
-    for i in range(n_votes):
-        create_vote(proposal, key=f"person:{10_000 + i}", category=CATEGORIES[i % len(CATEGORIES)],
-                    value=("for", "against", "abstain")[i % 3], commit=False)
-    db.session.commit()
+    insert_ballots(proposal, [(CATEGORIES[i % len(CATEGORIES)], ("for", "against", "abstain")[i % 3])
+                              for i in range(n_votes)])
     db.session.refresh(proposal)
     with count_queries() as counter:
         result = tally(proposal)
@@ -273,7 +271,7 @@ def test_tally_costs_one_grouped_query_whatever_the_number_of_votes(cast, propos
     assert "vote.ballot_key" not in sql and "vote.voter_id" not in sql
 
 
-def test_panel_costs_the_same_for_5_and_200_votes(app, cast, tavolo, create_proposal, create_vote, count_queries):
+def test_panel_costs_the_same_for_5_and_200_votes(app, cast, tavolo, create_proposal, insert_ballots, count_queries):
     from flask import g, render_template_string
     from flask_login import current_user, login_user
 
@@ -282,10 +280,8 @@ def test_panel_costs_the_same_for_5_and_200_votes(app, cast, tavolo, create_prop
 
     def build(n):
         subject = create_proposal(tavolo, cast.admin, title=f"{n} voti")
-        for i in range(n):
-            create_vote(subject, key=f"person:{10_000 + i}", category=CATEGORIES[i % len(CATEGORIES)],
-                        value=("for", "against", "abstain")[i % 3], commit=False)
-        db.session.commit()
+        insert_ballots(subject, [(CATEGORIES[i % len(CATEGORIES)], ("for", "against", "abstain")[i % 3])
+                                 for i in range(n)])
         return subject
 
     def cost(subject):
@@ -308,13 +304,12 @@ def test_panel_costs_the_same_for_5_and_200_votes(app, cast, tavolo, create_prop
     assert "GROUP BY" in statements[0].upper()
 
 
-def test_tallies_for_many_proposals_in_one_query(cast, tavolo, create_proposal, create_vote, count_queries):
+def test_tallies_for_many_proposals_in_one_query(cast, tavolo, create_proposal, insert_ballots, count_queries):
     from consulta.votes.tally import tallies_for
 
     first, second, silent = (create_proposal(tavolo, cast.admin, title=t) for t in ("A", "B", "C"))
-    for i, value in enumerate(["for", "for", "against"]):
-        create_vote(first, key=f"person:{i + 100}", value=value)
-    create_vote(second, key="person:200", value="abstain")
+    insert_ballots(first, [("citizen", "for"), ("citizen", "for"), ("citizen", "against")])
+    insert_ballots(second, [("citizen", "abstain")])
     ids = [first.id, second.id, silent.id]
     with count_queries() as counter:
         totals = tallies_for("proposal", ids)
@@ -342,13 +337,11 @@ class _SvgReader(HTMLParser):
             self.texts.append(data.strip())
 
 
-def test_chart_is_an_accessible_svg_with_words_not_only_colours(app, cast, proposal, create_vote):
+def test_chart_is_an_accessible_svg_with_words_not_only_colours(app, cast, proposal, insert_ballots):
     from consulta.votes.chart import category_chart
     from consulta.votes.tally import tally
 
-    create_vote(proposal, key="person:1", category="citizen", value="for")
-    create_vote(proposal, key="person:2", category="citizen", value="against")
-    create_vote(proposal, key="organisation:9", category="union", value="for")
+    insert_ballots(proposal, [("citizen", "for"), ("citizen", "against"), ("union", "for")])
     with app.test_request_context("/"):
         svg = str(category_chart(tally(proposal), chart_id="grafico-prova"))
     reader = _SvgReader()
@@ -370,12 +363,12 @@ def test_chart_is_an_accessible_svg_with_words_not_only_colours(app, cast, propo
     assert "Cooperativa sociale" not in reader.texts and "Cooperativa sociale" in description
 
 
-def test_chart_escapes_labels(app, cast, proposal, create_vote):
+def test_chart_escapes_labels(app, cast, proposal, insert_ballots):
     from consulta.votes.chart import category_chart
     from consulta.votes.tally import tally
 
     # A category unknown to the labels (e.g. left by an old release) is shown by its key: escaped.
-    create_vote(proposal, key="person:1", category="<b>x</b>&", value="for")
+    insert_ballots(proposal, [("<b>x</b>&", "for")])
     with app.test_request_context("/"):
         svg = str(category_chart(tally(proposal), chart_id='"><script>'))
     assert "<b>" not in svg and "<script>" not in svg
@@ -388,8 +381,8 @@ def test_no_chart_before_the_first_vote(proposal, render_panel):
     assert "<table" not in html
 
 
-def test_panel_shows_the_chart_and_the_table(cast, proposal, create_vote, render_panel):
-    create_vote(proposal, key="person:9999", category="aps", value="for")
+def test_panel_shows_the_chart_and_the_table(cast, proposal, insert_ballots, render_panel):
+    insert_ballots(proposal, [("aps", "for")])
     html = render_panel(proposal, cast.participant)
     assert 'class="tally-chart"' in html and 'role="img"' in html
     assert '<div class="visually-hidden">\n  <table class="table table-sm vote-table">' in html
