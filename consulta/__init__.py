@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from config import load_config
+from consulta.core.assets import ConsultaFlask
 from consulta.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 BLUEPRINTS = (
@@ -41,7 +42,7 @@ def select_locale() -> str:
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
-    app = Flask(
+    app = ConsultaFlask(
         __name__,
         template_folder="../templates",
         static_folder="../static",
@@ -73,8 +74,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=prefix)
 
-    from consulta.core import errors, security, templating
+    from consulta.core import assets, errors, security, templating
 
+    assets.register(app)
     errors.register(app)
     security.register(app)
     templating.register(app)

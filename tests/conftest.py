@@ -32,6 +32,7 @@ from consulta.extensions import db
 pytest.register_assert_rewrite("tests.factories")
 pytest_plugins = ["tests.factories"]
 
+from tests.database import clean_database, rolled_back_transaction, test_connection  # noqa: E402
 from tests.factories import DEFAULT_PASSWORD  # noqa: E402  (after the rewrite registration)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,10 +88,6 @@ def require_postgres() -> None:
 
 
 BACKENDS = ["sqlite", "postgresql"]
-
-# Sessions bound to the test's connection work in SAVEPOINTs (see `_rolled_back_transaction`).
-db.session.session_factory.configure(join_transaction_mode="create_savepoint")
-
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc):
@@ -234,94 +231,6 @@ class ConsultaCliRunner(FlaskCliRunner):
         return result
 
 
-@contextmanager
-def immutability_guard_lifted():
-    """Drop the approved-minutes triggers for the block, then create them again (tampering tests)."""
-    with sql_connection() as conn:
-        _drop_immutability_triggers(conn)
-    try:
-        yield
-    finally:
-        with sql_connection() as conn:
-            _create_immutability_triggers(conn)
-
-
-def _drop_immutability_triggers(conn) -> None:
-    from consulta.meetings.models import trigger_names
-
-    dialect = conn.dialect.name
-    for trigger, table in trigger_names(dialect):
-        conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if dialect != "sqlite" else "")))
-
-
-def _create_immutability_triggers(conn) -> None:
-    from consulta.meetings.models import trigger_statements
-
-    dialect = conn.dialect.name
-    for statement in trigger_statements(dialect):
-        if dialect != "sqlite" and statement.startswith("CREATE OR REPLACE FUNCTION"):
-            continue
-        conn.execute(sa.text(statement))
-
-
-# A test's data lives in one transaction that is rolled back at the end (see `app`); while it runs,
-# the app's sessions and `sql_connection()` all work on this connection.
-_test_connection: sa.Connection | None = None
-
-
-@contextmanager
-def sql_connection() -> Iterator[sa.Connection]:
-    """A connection for raw SQL that sees (and is seen by) the app's data: a savepoint on the test's
-    connection, or a transaction of its own in a committing test. An error rolls the block back."""
-    if _test_connection is not None:
-        with _test_connection.begin_nested():
-            yield _test_connection
-    else:
-        with db.engine.begin() as conn:
-            yield conn
-
-
-@contextmanager
-def _rolled_back_transaction(app) -> Iterator[sa.Connection]:
-    """Bind every session of `app` to one connection inside an outer transaction that is rolled back:
-    each session works in a SAVEPOINT (join_transaction_mode="create_savepoint"), so what a request
-    commits is visible to the test and to the next request, and vanishes without a single DELETE."""
-    global _test_connection
-    engines = db.engines  # the dict Flask-SQLAlchemy's Session.get_bind reads
-    engine = engines[None]
-    connection = engine.connect()
-    sqlite = engine.dialect.name == "sqlite"
-    if sqlite:
-        # pysqlite begins transactions itself and mishandles SAVEPOINT: let SQLite do it (SQLAlchemy's
-        # documented recipe), on this connection only.
-        connection.connection.driver_connection.isolation_level = None
-    outer = connection.begin()
-    if sqlite:
-        connection.exec_driver_sql("BEGIN")
-    engines[None] = connection
-    _test_connection = connection
-    try:
-        yield connection
-    finally:
-        db.session.remove()
-        _test_connection = None
-        engines[None] = engine
-        outer.rollback()
-        if sqlite:
-            connection.connection.driver_connection.isolation_level = ""
-        connection.close()
-
-
-def _clean_database() -> None:
-    """Empty every table after a committing test: DELETE children first, with the approved-minutes
-    triggers lifted, in one transaction (far cheaper than TRUNCATE on PostgreSQL)."""
-    with db.engine.begin() as conn:
-        _drop_immutability_triggers(conn)
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
-        _create_immutability_triggers(conn)
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
     return request.param
@@ -368,9 +277,9 @@ def app(_session_app, smtp_sink, request) -> Iterator:
         if request.node.get_closest_marker("committing"):
             yield _session_app
             db.session.remove()
-            _clean_database()
+            clean_database()
         else:
-            with _rolled_back_transaction(_session_app):
+            with rolled_back_transaction():
                 yield _session_app
 
 
@@ -382,10 +291,10 @@ def make_app(database_url, smtp_sink, app):
     def factory(**overrides):
         other = build_app(database_url, smtp_sink, **overrides)
         made.append((other, None))
-        if _test_connection is not None:
+        if test_connection() is not None:
             with other.app_context():
                 made[-1] = (other, db.engines[None])
-                db.engines[None] = _test_connection
+                db.engines[None] = test_connection()
         return other
 
     yield factory

@@ -21,6 +21,7 @@ from consulta.accounts.models import User
 from consulta.core.db import utcnow
 from consulta.core.text import render_markdown
 from consulta.extensions import db
+from tests.database import save
 
 DEFAULT_PASSWORD = "Prova-della-Consulta-42"
 
@@ -35,8 +36,7 @@ def valid_tax_code() -> str:
     return base + luhn.calc_check_digit(base)
 
 
-def _commit() -> None:
-    db.session.commit()
+_commit = save
 
 
 # --------------------------------------------------------------------------- people and organisations

@@ -117,3 +117,19 @@ def test_api_errors_are_json(client):
     response = client.get("/api/v1/non-esiste")
     assert response.status_code == 404
     assert response.json["status"] == 404 and response.json["error"] == "Pagina non trovata"
+
+
+def test_static_assets_are_versioned_and_cached_for_a_year(client, ambito):
+    import re
+
+    html = client.get("/").get_data(as_text=True)
+    stylesheet = re.search(r'href="(/static/vendor/bootstrap-italia/css/bootstrap-italia\.min\.css\?v=([0-9a-f]{12}))"',
+                           html)
+    assert stylesheet, "the stylesheet link carries its content version"
+    versioned = client.get(stylesheet.group(1))
+    assert versioned.status_code == 200
+    assert "max-age=31536000" in versioned.headers["Cache-Control"]
+    # Without the version (e.g. a font named by a stylesheet), or with a stale one: a short cache only.
+    for url in ("/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css",
+                "/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css?v=000000000000"):
+        assert "max-age=3600" in client.get(url).headers["Cache-Control"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import immutability_guard_lifted
+from tests.database import immutability_guard_lifted
 
 guard_lifted = immutability_guard_lifted
 

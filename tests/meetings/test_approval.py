@@ -18,7 +18,7 @@ from consulta.extensions import db
 from consulta.meetings.canonical import content_hash
 from consulta.meetings.models import Attendance, Decision, Dissent, ImmutableMinutes, Minutes
 from consulta.tavoli.models import Follow
-from tests.conftest import sql_connection
+from tests.database import sql_connection
 from tests.meetings.helpers import page_text
 
 

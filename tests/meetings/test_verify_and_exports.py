@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from consulta.extensions import db
 from consulta.meetings.canonical import FORMAT, canonical_bytes, canonical_document, content_hash
 from consulta.meetings.models import Minutes
-from tests.conftest import sql_connection
+from tests.database import sql_connection
 from tests.meetings.conftest import guard_lifted
 
 

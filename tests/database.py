@@ -1,0 +1,118 @@
+"""Test isolation on the database.
+
+A test's data lives in one transaction that is rolled back at its end: every session of the app is
+bound to one connection and works in a SAVEPOINT. A test marked `committing` (other connections must
+see its data) commits for real and the tables are emptied after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from consulta.extensions import db
+
+# Sessions bound to the test's connection work in SAVEPOINTs (see `rolled_back_transaction`).
+db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+
+
+@contextmanager
+def immutability_guard_lifted():
+    """Drop the approved-minutes triggers for the block, then create them again (tampering tests)."""
+    with sql_connection() as conn:
+        _drop_immutability_triggers(conn)
+    try:
+        yield
+    finally:
+        with sql_connection() as conn:
+            _create_immutability_triggers(conn)
+
+
+def _drop_immutability_triggers(conn) -> None:
+    from consulta.meetings.models import trigger_names
+
+    dialect = conn.dialect.name
+    for trigger, table in trigger_names(dialect):
+        conn.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}" + (f" ON {table}" if dialect != "sqlite" else "")))
+
+
+def _create_immutability_triggers(conn) -> None:
+    from consulta.meetings.models import trigger_statements
+
+    dialect = conn.dialect.name
+    for statement in trigger_statements(dialect):
+        if dialect != "sqlite" and statement.startswith("CREATE OR REPLACE FUNCTION"):
+            continue
+        conn.execute(sa.text(statement))
+
+
+# While a rolled-back test runs, the app's sessions and `sql_connection()` all work on this connection.
+_test_connection: sa.Connection | None = None
+
+
+def test_connection() -> sa.Connection | None:
+    """The connection of the running rolled-back test; None in a committing test."""
+    return _test_connection
+
+
+def save() -> None:
+    """What a factory ends with: a commit, as the product's own requests do."""
+    db.session.commit()
+
+
+@contextmanager
+def sql_connection() -> Iterator[sa.Connection]:
+    """A connection for raw SQL that sees (and is seen by) the app's data: a savepoint on the test's
+    connection, or a transaction of its own in a committing test. An error rolls the block back."""
+    if _test_connection is not None:
+        with _test_connection.begin_nested():
+            yield _test_connection
+    else:
+        with db.engine.begin() as conn:
+            yield conn
+
+
+@contextmanager
+def rolled_back_transaction() -> Iterator[sa.Connection]:
+    """Bind every session of `app` to one connection inside an outer transaction that is rolled back:
+    each session works in a SAVEPOINT (join_transaction_mode="create_savepoint"), so what a request
+    commits is visible to the test and to the next request, and vanishes without a single DELETE."""
+    global _test_connection
+    engines = db.engines  # the dict Flask-SQLAlchemy's Session.get_bind reads
+    engine = engines[None]
+    connection = engine.connect()
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        # pysqlite begins transactions itself and mishandles SAVEPOINT: let SQLite do it (SQLAlchemy's
+        # documented recipe), on this connection only.
+        connection.connection.driver_connection.isolation_level = None
+    outer = connection.begin()
+    if sqlite:
+        connection.exec_driver_sql("BEGIN")
+    engines[None] = connection
+    _test_connection = connection
+    # The test's own session keeps what it committed loaded (requests and commands expire it afterwards),
+    # which spares a reload of every object a factory made.
+    db.session().expire_on_commit = False
+    try:
+        yield connection
+    finally:
+        db.session.remove()
+        _test_connection = None
+        engines[None] = engine
+        outer.rollback()
+        if sqlite:
+            connection.connection.driver_connection.isolation_level = ""
+        connection.close()
+
+
+def clean_database() -> None:
+    """Empty every table after a committing test: DELETE children first, with the approved-minutes
+    triggers lifted, in one transaction (far cheaper than TRUNCATE on PostgreSQL)."""
+    with db.engine.begin() as conn:
+        _drop_immutability_triggers(conn)
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        _create_immutability_triggers(conn)
