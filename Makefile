@@ -45,8 +45,9 @@ run: demo
 	@echo "Consulta: http://$(HOST):$(PORT)"
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# Two workers: the suite runs every database test on SQLite and on PostgreSQL.
-PYTEST_ARGS ?= -n 2
+# Two workers (the machine has two cores); the run ends with its 15 slowest tests, so cost creep shows.
+# Tests run in a random order (pytest-randomly): `-p no:randomly` runs them in file order.
+PYTEST_ARGS ?= -n 2 --dist worksteal --durations=15
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -45,7 +45,7 @@ class Locale(StrEnum):
 
 _production_hasher = PasswordHasher()
 # Tests hash hundreds of passwords: same algorithm (argon2id), cheaper parameters.
-_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def _hasher() -> PasswordHasher:
