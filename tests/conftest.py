@@ -69,6 +69,9 @@ def fresh_postgres_database(name: str) -> str:
     with engine.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        # A scratch database of many tiny transactions: no JIT compilation, no waiting for the WAL flush.
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET jit = off'))
+        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     engine.dispose()
     return _pg_url(name)
 
