@@ -1,9 +1,10 @@
 """Shared fixtures: an app per database backend, a CSRF-aware client, a real SMTP
 sink, a real browser, query counting and factories.
 
-Every test that touches the database runs on SQLite and on PostgreSQL. PostgreSQL
-comes from TEST_DATABASE_URL or 127.0.0.1:5432; under CI=true an unreachable
-PostgreSQL or a missing Chromium fails the run instead of skipping.
+Every test that touches the database runs on SQLite and on PostgreSQL (browser stories on
+PostgreSQL only), isolated by a rolled-back transaction (tests/database.py); the data comes from
+tests/factories.py. PostgreSQL comes from TEST_DATABASE_URL or 127.0.0.1:5432; under CI=true an
+unreachable PostgreSQL or a missing Chromium fails the run instead of skipping.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from consulta.extensions import db
 pytest.register_assert_rewrite("tests.factories")
 pytest_plugins = ["tests.factories"]
 
-from tests.database import clean_database, rolled_back_transaction, test_connection  # noqa: E402
+from tests.database import clean_database, current_test_connection, rolled_back_transaction  # noqa: E402
 from tests.factories import DEFAULT_PASSWORD  # noqa: E402  (after the rewrite registration)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +92,7 @@ def require_postgres() -> None:
 
 
 BACKENDS = ["sqlite", "postgresql"]
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_generate_tests(metafunc):
@@ -294,10 +296,10 @@ def make_app(database_url, smtp_sink, app):
     def factory(**overrides):
         other = build_app(database_url, smtp_sink, **overrides)
         made.append((other, None))
-        if test_connection() is not None:
+        if current_test_connection() is not None:
             with other.app_context():
                 made[-1] = (other, db.engines[None])
-                db.engines[None] = test_connection()
+                db.engines[None] = current_test_connection()
         return other
 
     yield factory

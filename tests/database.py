@@ -52,14 +52,9 @@ def _create_immutability_triggers(conn) -> None:
 _test_connection: sa.Connection | None = None
 
 
-def test_connection() -> sa.Connection | None:
+def current_test_connection() -> sa.Connection | None:
     """The connection of the running rolled-back test; None in a committing test."""
     return _test_connection
-
-
-def save() -> None:
-    """What a factory ends with: a commit, as the product's own requests do."""
-    db.session.commit()
 
 
 @contextmanager

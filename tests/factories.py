@@ -21,7 +21,6 @@ from consulta.accounts.models import User
 from consulta.core.db import utcnow
 from consulta.core.text import render_markdown
 from consulta.extensions import db
-from tests.database import save
 
 DEFAULT_PASSWORD = "Prova-della-Consulta-42"
 
@@ -34,9 +33,6 @@ def valid_tax_code() -> str:
 
     base = next(_TAX_CODES)
     return base + luhn.calc_check_digit(base)
-
-
-_commit = save
 
 
 # --------------------------------------------------------------------------- people and organisations
@@ -65,7 +61,7 @@ def create_user(app):
         if organisation is not None:
             db.session.add(Membership(user_id=user.id, organisation_id=organisation.id,
                                       is_representative=representative, status="active", decided_at=utcnow()))
-        _commit()
+        db.session.commit()
         return user
 
     return factory
@@ -89,7 +85,7 @@ def create_comune(app):
     def factory(name="Narni", istat_code=None):
         comune = Comune(name=name, slug=slugify(name), istat_code=istat_code)
         db.session.add(comune)
-        _commit()
+        db.session.commit()
         return comune
 
     return factory
@@ -105,7 +101,7 @@ def ambito(app, create_comune):
     create_comune("Otricoli", "055024")
     a = Ambito(name="Ambito Territoriale Sociale n. 11", number="11", lead_comune_id=narni.id)
     db.session.add(a)
-    _commit()
+    db.session.commit()
     return a
 
 
@@ -124,7 +120,7 @@ def create_organisation(app):
             comune_id=comune.id if comune is not None else None, **kwargs,
         )
         db.session.add(org)
-        _commit()
+        db.session.commit()
         return org
 
     return factory
@@ -140,7 +136,7 @@ def create_plan(app):
                 period_end=2027, **kwargs):
         plan = Plan(title=title, status=status, period_start=period_start, period_end=period_end, **kwargs)
         db.session.add(plan)
-        _commit()
+        db.session.commit()
         return plan
 
     return factory
@@ -165,7 +161,7 @@ def create_tavolo(app, create_plan):
         )
         tavolo.facilitators.extend(facilitators)
         db.session.add(tavolo)
-        _commit()
+        db.session.commit()
         return tavolo
 
     return factory
@@ -187,7 +183,7 @@ def create_follow(app):
             follow_tavolo(tavolo, user)
         if proposal is not None:
             follow_proposal(user, proposal)
-        _commit()
+        db.session.commit()
 
     return factory
 
@@ -238,7 +234,7 @@ def create_objective(app, moderator_of):
             change_objective_status(objective, "published", actor)
         if status in ("approved", "dropped"):
             change_objective_status(objective, status, actor)
-        _commit()
+        db.session.commit()
         return objective
 
     return factory
@@ -288,7 +284,7 @@ def create_proposal(app, moderator_of):
         if visibility == "hidden":
             moderation.hide(proposal, moderator, reason=hide_reason, note=hide_note)
         _backdate(proposal, created_minutes_ago, "created_at", "published_at")
-        _commit()
+        db.session.commit()
         return proposal
 
     return factory
@@ -319,7 +315,7 @@ def create_comment(app, moderator_of):
             ops.delete_comment(comment, author)
         _backdate(comment, created_minutes_ago, "created_at")
         if commit:
-            _commit()
+            db.session.commit()
         else:
             db.session.flush()
         return comment
@@ -338,7 +334,7 @@ def create_vote(app):
     def factory(subject, voter, value="for", *, commit=True):
         vote = cast_vote(subject, voter, value)
         if commit:
-            _commit()
+            db.session.commit()
         return vote
 
     return factory
@@ -363,7 +359,7 @@ def insert_ballots(app):
         if rows:
             db.session.execute(insert(Vote), rows)
         if commit:
-            _commit()
+            db.session.commit()
 
     return add
 
@@ -378,7 +374,7 @@ def create_flag(app):
     def factory(item, reporter, *, reason="offensive", note=None, minutes_ago: float = 0):
         outcome = flag(item, reporter, reason=reason, note=note)
         _backdate(outcome.flag, minutes_ago, "created_at")
-        _commit()
+        db.session.commit()
         return outcome.flag
 
     return factory
@@ -413,7 +409,7 @@ def create_seat(create_organisation, create_user, moderator_of):
             accept_member(member, moderator_of(tavolo))
         elif status == "rejected":
             reject_member(member, moderator_of(tavolo), "Non pertinente")
-        _commit()
+        db.session.commit()
         return Seat(org, delegate, substitute, member)
 
     return factory
@@ -442,7 +438,7 @@ def create_meeting(app, moderator_of):
             mark_meeting_held(meeting, actor)
         elif status == "cancelled":
             cancel_meeting(meeting, actor, "Maltempo")
-        _commit()
+        db.session.commit()
         return meeting
 
     return factory
@@ -470,7 +466,7 @@ def create_minutes(app, moderator_of):
                 proposal=subject if is_proposal else None, objective=None if is_proposal else subject,
                 outcome=outcome, method="consensus", votes_for=None, votes_against=None, votes_abstained=None,
                 motivation=f"Motivazione per {subject.title}.", dissents={}), organisations={})
-        _commit()
+        db.session.commit()
         return minutes
 
     return factory
@@ -483,7 +479,7 @@ def approve_minutes(app, moderator_of):
 
     def do(minutes, by=None):
         approve(minutes, moderator_of(minutes.tavolo, by))
-        _commit()
+        db.session.commit()
         return minutes
 
     return do
