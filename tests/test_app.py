@@ -133,3 +133,6 @@ def test_static_assets_are_versioned_and_cached_for_a_year(client, ambito):
     for url in ("/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css",
                 "/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css?v=000000000000"):
         assert "max-age=3600" in client.get(url).headers["Cache-Control"]
+    # A version asked for a name outside the static folder reads nothing and finds nothing.
+    for url in ("/static/..%2F..%2Fconfig.py?v=1", "/static/css?v=1", "/static/nessuno.css?v=1"):
+        assert client.get(url).status_code == 404

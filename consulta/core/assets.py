@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from flask import Flask, request
+from werkzeug.security import safe_join
 
 VERSIONED_MAX_AGE = 365 * 24 * 3600
 # Files a stylesheet names by a relative URL (fonts, images) cannot carry a version: a short cache.
@@ -15,15 +16,22 @@ UNVERSIONED_MAX_AGE = 3600
 
 class ConsultaFlask(Flask):
     def get_send_file_max_age(self, filename: str | None) -> int | None:
-        if filename is not None and request.args.get("v") == version_of(self, filename):
+        asked = request.args.get("v")
+        if asked and filename is not None and asked == version_of(self, filename):
             return VERSIONED_MAX_AGE
         return UNVERSIONED_MAX_AGE
 
 
 def version_of(app: Flask, filename: str) -> str | None:
-    """The first 12 hex digits of the file's SHA-256, memoised by path and modification time."""
-    path = Path(app.static_folder or "") / filename
+    """The first 12 hex digits of the file's SHA-256, memoised by path and modification time; None for
+    anything that is not a regular file inside the static folder (the name may come from a request)."""
+    joined = safe_join(app.static_folder or "", filename)
+    if joined is None:
+        return None
+    path = Path(joined)
     try:
+        if not path.is_file():
+            return None
         stamp = path.stat().st_mtime_ns
     except OSError:
         return None
