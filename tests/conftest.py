@@ -295,18 +295,16 @@ def make_app(database_url, smtp_sink, app):
 
     def factory(**overrides):
         other = build_app(database_url, smtp_sink, **overrides)
-        made.append((other, None))
-        if current_test_connection() is not None:
-            with other.app_context():
-                made[-1] = (other, db.engines[None])
+        with other.app_context():
+            made.append((other, db.engines[None]))
+            if current_test_connection() is not None:
                 db.engines[None] = current_test_connection()
         return other
 
     yield factory
     for other, engine in made:
         with other.app_context():
-            if engine is not None:
-                db.engines[None] = engine
+            db.engines[None] = engine
             db.engine.dispose()
 
 

@@ -16,11 +16,25 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
+from stdnum import luhn
 
+from consulta import demo
+from consulta.accounts import operations as accounts_ops
 from consulta.accounts.models import User
+from consulta.ambito.models import Ambito, Comune
+from consulta.comments import operations as comments_ops
 from consulta.core.db import utcnow
 from consulta.core.text import render_markdown
 from consulta.extensions import db
+from consulta.meetings import operations as meetings_ops
+from consulta.moderation import operations as moderation
+from consulta.organisations.models import Membership, Organisation
+from consulta.plan.models import Plan
+from consulta.proposals import operations as proposals_ops
+from consulta.tavoli import operations as tavoli_ops
+from consulta.tavoli.models import Tavolo
+from consulta.votes import operations as votes_ops
+from consulta.votes.models import Vote
 
 DEFAULT_PASSWORD = "Prova-della-Consulta-42"
 
@@ -29,7 +43,6 @@ _TAX_CODES = iter(f"9{n:06d}055" for n in range(1, 999_999))
 
 def valid_tax_code() -> str:
     """A fresh, valid 11-digit codice fiscale of a body."""
-    from stdnum import luhn
 
     base = next(_TAX_CODES)
     return base + luhn.calc_check_digit(base)
@@ -39,15 +52,13 @@ def valid_tax_code() -> str:
 
 @pytest.fixture
 def create_user(app):
-    from consulta.accounts.operations import create_user as make
-    from consulta.organisations.models import Membership
 
     counter = iter(range(1, 10_000))
 
     def factory(*, email=None, display_name=None, password=DEFAULT_PASSWORD, verified=True, role="participant",
                 blocked_reason=None, comune=None, organisation=None, representative=True, **kwargs):
         n = next(counter)
-        user = make(
+        user = accounts_ops.create_user(
             email=email or f"persona{n}@example.org",
             display_name=display_name or f"Persona {n}",
             password=password, verified=verified, role=role, check_password=False,
@@ -79,11 +90,9 @@ def admin_user(create_user):
 
 @pytest.fixture
 def create_comune(app):
-    from consulta.ambito.models import Comune
-    from consulta.demo import slugify
 
     def factory(name="Narni", istat_code=None):
-        comune = Comune(name=name, slug=slugify(name), istat_code=istat_code)
+        comune = Comune(name=name, slug=demo.slugify(name), istat_code=istat_code)
         db.session.add(comune)
         db.session.commit()
         return comune
@@ -94,7 +103,6 @@ def create_comune(app):
 @pytest.fixture
 def ambito(app, create_comune):
     """The Ambito with three comuni, Narni capofila."""
-    from consulta.ambito.models import Ambito
 
     narni = create_comune("Narni", "055022")
     create_comune("Amelia", "055005")
@@ -107,7 +115,6 @@ def ambito(app, create_comune):
 
 @pytest.fixture
 def create_organisation(app):
-    from consulta.organisations.models import Organisation
 
     counter = iter(range(1, 10_000))
 
@@ -130,7 +137,6 @@ def create_organisation(app):
 
 @pytest.fixture
 def create_plan(app):
-    from consulta.plan.models import Plan
 
     def factory(*, title="Piano Sociale di Zona 2025–2027", status="consulting", period_start=2025,
                 period_end=2027, **kwargs):
@@ -144,7 +150,6 @@ def create_plan(app):
 
 @pytest.fixture
 def create_tavolo(app, create_plan):
-    from consulta.tavoli.models import Tavolo
 
     counter = iter(range(1, 10_000))
 
@@ -175,14 +180,12 @@ def tavolo(create_tavolo):
 @pytest.fixture
 def create_follow(app):
     """A follow of a tavolo or a proposal, through the follow operations (idempotent)."""
-    from consulta.proposals.operations import follow_proposal
-    from consulta.tavoli.operations import follow_tavolo
 
     def factory(user, *, tavolo=None, proposal=None):
         if tavolo is not None:
-            follow_tavolo(tavolo, user)
+            tavoli_ops.follow_tavolo(tavolo, user)
         if proposal is not None:
-            follow_proposal(user, proposal)
+            proposals_ops.follow_proposal(user, proposal)
         db.session.commit()
 
     return factory
@@ -194,7 +197,6 @@ def create_follow(app):
 def moderator_of(app):
     """moderator_of(tavolo, given=None): who acts for a factory — `given`, else the tavolo's first
     facilitator, else an admin (an existing one, or one made for the purpose)."""
-    from consulta.accounts.operations import create_user as make
 
     def pick(tavolo, given=None):
         if given is not None:
@@ -203,7 +205,7 @@ def moderator_of(app):
             return tavolo.facilitators[0]
         admin = db.session.execute(select(User).where(User.role == "admin", User.blocked_at.is_(None))
                                    .order_by(User.id).limit(1)).scalar_one_or_none()
-        return admin or make(email="ufficio.di.piano@example.org", display_name="Ufficio di Piano",
+        return admin or accounts_ops.create_user(email="ufficio.di.piano@example.org", display_name="Ufficio di Piano",
                              password=DEFAULT_PASSWORD, role="admin", verified=True, check_password=False)
 
     return pick
@@ -223,17 +225,15 @@ def _backdate(row, minutes_ago: float, *columns: str) -> None:
 @pytest.fixture
 def create_objective(app, moderator_of):
     """An objective of `tavolo`, created and moved to `status` by the tavoli operations."""
-    from consulta.tavoli.operations import change_objective_status
-    from consulta.tavoli.operations import create_objective as make
 
     def factory(tavolo, *, title="Più assistenza domiciliare", body="Testo dell'obiettivo.", status="published",
                 author=None):
         actor = moderator_of(tavolo, author)
-        objective = make(tavolo, actor, title=title, body=body)
+        objective = tavoli_ops.create_objective(tavolo, actor, title=title, body=body)
         if status in ("published", "approved"):
-            change_objective_status(objective, "published", actor)
+            tavoli_ops.change_objective_status(objective, "published", actor)
         if status in ("approved", "dropped"):
-            change_objective_status(objective, status, actor)
+            tavoli_ops.change_objective_status(objective, status, actor)
         db.session.commit()
         return objective
 
@@ -254,8 +254,6 @@ def create_proposal(app, moderator_of):
     `state="submitted"` needs a pre-moderated tavolo (with `visibility="hidden"`: refused from the queue);
     `visibility="hidden"` hides it with `hide_reason`.
     """
-    from consulta.moderation import operations as moderation
-    from consulta.proposals import operations as ops
 
     def factory(tavolo, author=None, *, title="Un centro diurno per gli anziani", body="Apriamo un **centro diurno**.",
                 state="published", visibility="visible", hide_reason="off_topic", hide_note=None, organisation=None,
@@ -263,24 +261,24 @@ def create_proposal(app, moderator_of):
                 protocol_number=None, author_name=None, answer="Motivazione della risposta.", merged_into=None):
         moderator = moderator_of(tavolo, facilitator)
         if channel == "online":
-            proposal = ops.submit_proposal(tavolo=tavolo, author=author, title=title, body=body, objective=objective,
+            proposal = proposals_ops.submit_proposal(tavolo=tavolo, author=author, title=title, body=body, objective=objective,
                                            organisation=organisation)
             if state == "submitted" and proposal.state != "submitted":
                 raise ValueError("a post-moderated tavolo publishes at once: use a pre-moderated tavolo")
             if state != "submitted" and proposal.state == "submitted":
                 moderation.approve(proposal, moderator)
         else:
-            proposal = ops.record_offline_proposal(
+            proposal = proposals_ops.record_offline_proposal(
                 tavolo=tavolo, recorder=moderator, channel=channel, protocol_number=protocol_number, title=title,
                 body=body, organisation=organisation, author_name=author_name, objective=objective)
         if state == "under_review":
-            ops.start_review(proposal, moderator)
+            proposals_ops.start_review(proposal, moderator)
         elif state in ANSWERED:
-            ops.answer_proposal(proposal, moderator, outcome=state, motivation=answer)
+            proposals_ops.answer_proposal(proposal, moderator, outcome=state, motivation=answer)
         elif state == "merged":
-            ops.merge_proposal(proposal, merged_into, moderator, motivation=answer)
+            proposals_ops.merge_proposal(proposal, merged_into, moderator, motivation=answer)
         elif state == "withdrawn":
-            ops.withdraw_proposal(proposal, author)
+            proposals_ops.withdraw_proposal(proposal, author)
         if visibility == "hidden":
             moderation.hide(proposal, moderator, reason=hide_reason, note=hide_note)
         _backdate(proposal, created_minutes_ago, "created_at", "published_at")
@@ -296,12 +294,10 @@ def create_proposal(app, moderator_of):
 def create_comment(app, moderator_of):
     """A comment (or reply) by `author`, through the comments operations; `visibility` "visible" in a
     pre-moderated tavolo is approved by a moderator, "hidden" is hidden, `deleted` removed by its author."""
-    from consulta.comments import operations as ops
-    from consulta.moderation import operations as moderation
 
     def factory(subject, author, *, body="Sono d'accordo.", stance=None, parent=None, visibility="visible",
                 hide_reason="off_topic", deleted=False, created_minutes_ago: float = 0, commit=True):
-        comment = ops.create_comment(subject, author, body=body, stance=stance, parent=parent)
+        comment = comments_ops.create_comment(subject, author, body=body, stance=stance, parent=parent)
         moderator = None
         if visibility != comment.visibility:
             moderator = moderator_of(subject.tavolo)
@@ -312,7 +308,7 @@ def create_comment(app, moderator_of):
             else:
                 raise ValueError(f"a comment cannot be made {visibility} in this tavolo")
         if deleted:
-            ops.delete_comment(comment, author)
+            comments_ops.delete_comment(comment, author)
         _backdate(comment, created_minutes_ago, "created_at")
         if commit:
             db.session.commit()
@@ -329,10 +325,9 @@ def create_comment(app, moderator_of):
 def create_vote(app):
     """`voter` votes on `subject` through cast_vote (for their organisation when the tavolo votes by
     organisation and they represent one)."""
-    from consulta.votes.operations import cast_vote
 
     def factory(subject, voter, value="for", *, commit=True):
-        vote = cast_vote(subject, voter, value)
+        vote = votes_ops.cast_vote(subject, voter, value)
         if commit:
             db.session.commit()
         return vote
@@ -345,7 +340,6 @@ def insert_ballots(app):
     """Many ballots at once, as cast_vote stores them, for tallies and query-count tests that need
     volume rather than voters: insert_ballots(subject, [(category, value), ...]). Also stores what an
     older release may have left (an unknown category), which the pages must still show safely."""
-    from consulta.votes.models import Vote
 
     counter = iter(range(1, 10_000_000))
 
@@ -369,10 +363,9 @@ def insert_ballots(app):
 @pytest.fixture
 def create_flag(app):
     """`reporter` flags `item` through moderation's flag operation (which may hide it at the threshold)."""
-    from consulta.moderation.operations import flag
 
     def factory(item, reporter, *, reason="offensive", note=None, minutes_ago: float = 0):
-        outcome = flag(item, reporter, reason=reason, note=note)
+        outcome = moderation.flag(item, reporter, reason=reason, note=note)
         _backdate(outcome.flag, minutes_ago, "created_at")
         db.session.commit()
         return outcome.flag
@@ -394,7 +387,6 @@ class Seat:
 def create_seat(create_organisation, create_user, moderator_of):
     """An organisation with a representative (delegate), optionally a substitute, that asked to sit at a
     tavolo; accepted (the default) or rejected by a facilitator, or still `requested`."""
-    from consulta.meetings.operations import accept_member, reject_member, request_membership
 
     counter = iter(range(1, 1000))
 
@@ -404,11 +396,11 @@ def create_seat(create_organisation, create_user, moderator_of):
         delegate = create_user(email=f"delegato{n}@example.org", display_name=f"Delegato {n}", organisation=org)
         substitute = (create_user(email=f"sostituto{n}@example.org", display_name=f"Sostituto {n}",
                                   organisation=org, representative=False) if with_substitute else None)
-        member, _what = request_membership(tavolo, delegate, delegate=delegate, substitute=substitute)
+        member, _what = meetings_ops.request_membership(tavolo, delegate, delegate=delegate, substitute=substitute)
         if status == "accepted":
-            accept_member(member, moderator_of(tavolo))
+            meetings_ops.accept_member(member, moderator_of(tavolo))
         elif status == "rejected":
-            reject_member(member, moderator_of(tavolo), "Non pertinente")
+            meetings_ops.reject_member(member, moderator_of(tavolo), "Non pertinente")
         db.session.commit()
         return Seat(org, delegate, substitute, member)
 
@@ -419,25 +411,19 @@ def create_seat(create_organisation, create_user, moderator_of):
 def create_meeting(app, moderator_of):
     """A meeting convened through schedule_meeting; `starts_in` may be negative for one that already took
     place (the date is then moved into the past, the clock being the one thing set by hand)."""
-    from consulta.meetings.operations import (
-        MeetingFields,
-        cancel_meeting,
-        mark_meeting_held,
-        schedule_meeting,
-    )
 
     def factory(tavolo, *, title="Primo incontro", starts_in=timedelta(days=7), place="Sala consiliare, Narni",
                 online_url=None, status="scheduled", agenda="- Apertura\n- Proposte sugli anziani", by=None):
         actor = moderator_of(tavolo, by)
         starts_at = utcnow().replace(microsecond=0) + starts_in
-        meeting = schedule_meeting(tavolo, actor, MeetingFields(
+        meeting = meetings_ops.schedule_meeting(tavolo, actor, meetings_ops.MeetingFields(
             title=title, starts_at=max(starts_at, utcnow() + timedelta(hours=1)), ends_at=None, place=place,
             online_url=online_url, agenda=agenda, proposals=[], objectives=[]))
         meeting.starts_at = starts_at
         if status == "held":
-            mark_meeting_held(meeting, actor)
+            meetings_ops.mark_meeting_held(meeting, actor)
         elif status == "cancelled":
-            cancel_meeting(meeting, actor, "Maltempo")
+            meetings_ops.cancel_meeting(meeting, actor, "Maltempo")
         db.session.commit()
         return meeting
 
@@ -449,20 +435,19 @@ def create_minutes(app, moderator_of):
     """Draft minutes of a meeting that took place, through the minutes operations: text, the member
     attendance of `seats` (as delegates), other persons present `externals` as (name, role), and one
     decision per (subject, outcome), by consensus."""
-    from consulta.meetings import operations as ops
 
     def factory(meeting, *, text="Si discute delle proposte.", seats=(), externals=(), decisions=(), by=None):
         actor = moderator_of(meeting.tavolo, by)
-        minutes = ops.start_minutes(meeting, actor, tavolo=meeting.tavolo)
-        ops.update_minutes_text(minutes, actor, agenda_items="Apertura\nProposte", text=text)
+        minutes = meetings_ops.start_minutes(meeting, actor, tavolo=meeting.tavolo)
+        meetings_ops.update_minutes_text(minutes, actor, agenda_items="Apertura\nProposte", text=text)
         if seats:
-            ops.set_member_attendance(minutes, actor, {seat.member.id: "delegate" for seat in seats},
-                                      [seat.member for seat in seats])
+            meetings_ops.set_member_attendance(minutes, actor, {seat.member.id: "delegate" for seat in seats},
+                                               [seat.member for seat in seats])
         for name, role in externals:
-            ops.add_external(minutes, actor, name=name, role=role)
+            meetings_ops.add_external(minutes, actor, name=name, role=role)
         for subject, outcome in decisions:
             is_proposal = subject.__tablename__ == "proposal"
-            ops.save_decision(minutes, actor, ops.DecisionFields(
+            meetings_ops.save_decision(minutes, actor, meetings_ops.DecisionFields(
                 proposal=subject if is_proposal else None, objective=None if is_proposal else subject,
                 outcome=outcome, method="consensus", votes_for=None, votes_against=None, votes_abstained=None,
                 motivation=f"Motivazione per {subject.title}.", dissents={}), organisations={})
@@ -475,10 +460,9 @@ def create_minutes(app, moderator_of):
 @pytest.fixture
 def approve_minutes(app, moderator_of):
     """Approve draft minutes through approve_minutes (which seals them and applies the decisions)."""
-    from consulta.meetings.operations import approve_minutes as approve
 
     def do(minutes, by=None):
-        approve(minutes, moderator_of(minutes.tavolo, by))
+        meetings_ops.approve_minutes(minutes, moderator_of(minutes.tavolo, by))
         db.session.commit()
         return minutes
 
