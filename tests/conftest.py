@@ -452,8 +452,10 @@ def axe_violations(pg) -> list[dict]:
         try:
             # Loaded from our own origin, so the page's CSP (script-src 'self') allows it.
             pg.add_script_tag(url="/static/vendor/axe-core/axe.min.js")
+            # Only violations are read: asking for nothing else halves axe's work, same verdict.
             result = pg.evaluate(
-                "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+                "async (tags) => await axe.run(document,"
+                " {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", WCAG_TAGS
             )
             break
         except PlaywrightError:

@@ -28,3 +28,12 @@ def test_skip_link_is_the_first_tab_stop(page, ambito):
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "Vai al contenuto principale"
+
+
+def test_the_accessibility_check_sees_a_violation(page, ambito):
+    """The axe check can fail: an image without a text alternative is reported."""
+    from tests.conftest import axe_violations
+
+    page.goto("/")
+    page.evaluate("document.querySelector('main').append(Object.assign(document.createElement('img'), {src: '/x.png'}))")
+    assert "image-alt" in {v["id"] for v in axe_violations(page)}

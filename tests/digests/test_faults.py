@@ -190,7 +190,7 @@ def test_sigkill_midway_then_rerun_sends_every_digest_exactly_once(app, start_si
     create_proposal(tavolo, create_user(email="autore@example.org"), title="Servizio civile")
     expected = sorted(p.email for p in people)
     db.session.remove()
-    slow = start_sink(SlowSink(delay=0.1))
+    slow = start_sink(SlowSink(delay=0.04))
     env = command_env(app, slow)
 
     worker = start_command(env)
