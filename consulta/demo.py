@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -12,7 +10,7 @@ from consulta.accounts.models import RegisteredAs, Role, User
 from consulta.accounts.operations import create_user
 from consulta.ambito.models import Ambito, Comune
 from consulta.core.db import utcnow
-from consulta.core.text import render_markdown
+from consulta.core.text import render_markdown, slugify
 from consulta.extensions import db
 from consulta.organisations.models import (
     Membership,
@@ -61,11 +59,6 @@ ORGANISATIONS = [
     ("Fondazione Comunità Narnese", "third_sector_other", "90056780555"),
     ("Azienda USL Umbria 2 – Distretto di Narni-Amelia", "public_body", "01499590550"),
 ]
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 def load_demo() -> bool:

@@ -18,13 +18,12 @@ import pytest
 from sqlalchemy import func, insert, select
 from stdnum import luhn
 
-from consulta import demo
 from consulta.accounts import operations as accounts_ops
 from consulta.accounts.models import User
 from consulta.ambito.models import Ambito, Comune
 from consulta.comments import operations as comments_ops
 from consulta.core.db import utcnow
-from consulta.core.text import render_markdown
+from consulta.core.text import render_markdown, slugify
 from consulta.extensions import db
 from consulta.meetings import operations as meetings_ops
 from consulta.moderation import operations as moderation
@@ -92,7 +91,7 @@ def admin_user(create_user):
 def create_comune(app):
 
     def factory(name="Narni", istat_code=None):
-        comune = Comune(name=name, slug=demo.slugify(name), istat_code=istat_code)
+        comune = Comune(name=name, slug=slugify(name), istat_code=istat_code)
         db.session.add(comune)
         db.session.commit()
         return comune

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("ambito", __name__)
 
-from consulta.ambito import views  # noqa: E402,F401
+from consulta.ambito import cli, views  # noqa: E402,F401

@@ -14,6 +14,7 @@ class Ambito(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     number: Mapped[str | None] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(60))
     description: Mapped[str | None] = mapped_column(String(4000))
     lead_comune_id: Mapped[int | None] = mapped_column(
         ForeignKey("comune.id", ondelete="SET NULL")
@@ -24,6 +25,13 @@ class Ambito(db.Model):
     @classmethod
     def current(cls) -> Ambito | None:
         return db.session.execute(select(cls).order_by(cls.id).limit(1)).scalar_one_or_none()
+
+    @staticmethod
+    def can_set_up(user) -> bool:
+        """The Ufficio di Piano names the Ambito and its comuni."""
+        from consulta.admin.permissions import can_administer
+
+        return can_administer(user)
 
 
 class Comune(db.Model):

@@ -8,6 +8,7 @@ and right-to-left scripts intact.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import bleach
@@ -82,3 +83,9 @@ def safe_html(stored_html: str | None) -> Markup:
     still cannot inject markup.
     """
     return Markup(_cleaner.clean(stored_html or ""))
+
+
+def slugify(text: str) -> str:
+    """A URL part from a name: ASCII letters and digits joined by dashes ("Calvi dell'Umbria" -> "calvi-dell-umbria")."""
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")

@@ -3,8 +3,6 @@ notifications, flushes, and never commits (the view does, once)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +10,7 @@ from sqlalchemy import func, select
 
 from consulta.core import audit, notify
 from consulta.core.db import utcnow
-from consulta.core.text import render_markdown
+from consulta.core.text import render_markdown, slugify
 from consulta.extensions import db
 from consulta.tavoli.models import (
     OBJECTIVE_TRANSITIONS,
@@ -27,11 +25,6 @@ from consulta.tavoli.models import (
 from consulta.tavoli.queries import follower_ids
 
 SLUG_BASE_MAX = 100
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
 class SlugTaken(ValueError):
