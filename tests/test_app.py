@@ -136,3 +136,18 @@ def test_static_assets_are_versioned_and_cached_for_a_year(client, ambito):
     # A version asked for a name outside the static folder reads nothing and finds nothing.
     for url in ("/static/..%2F..%2Fconfig.py?v=1", "/static/css?v=1", "/static/nessuno.css?v=1"):
         assert client.get(url).status_code == 404
+
+
+def test_favicon_answers_at_the_root_and_is_linked(client):
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200 and response.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+        assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert 'rel="icon" href="/static/img/favicon.svg?v=' in client.get("/").get_data(as_text=True)
+
+
+def test_time_elements_carry_whole_seconds(app):
+    from datetime import UTC, date, datetime
+
+    iso = app.jinja_env.filters["iso"]
+    assert iso(datetime(2026, 12, 7, 5, 30, 15, 123456, tzinfo=UTC)) == "2026-12-07T05:30:15+00:00"
+    assert iso(date(2026, 12, 7)) == "2026-12-07" and iso(None) == ""

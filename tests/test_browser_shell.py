@@ -37,3 +37,23 @@ def test_the_accessibility_check_sees_a_violation(page, ambito):
     page.goto("/")
     page.evaluate("document.querySelector('main').append(Object.assign(document.createElement('img'), {src: '/x.png'}))")
     assert "image-alt" in {v["id"] for v in axe_violations(page)}
+
+
+STYLE_OF = """(selector) => { const e = document.querySelector(selector), c = getComputedStyle(e), r = e.getBoundingClientRect();
+  return [c.fontSize, c.lineHeight, c.fontWeight, c.color, c.padding, Math.round(r.top), Math.round(r.height)]; }"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_logout_button_looks_like_the_menu_links_beside_it(new_page, login_page, ambito, admin_user, width):
+    pg = new_page(width=width)
+    login_page(pg, admin_user)
+    pg.goto("/")
+    if width < 992:
+        pg.get_by_role("button", name="Mostra o nascondi la navigazione").click()
+        pg.locator("#main-nav .nav-item .inline-form").wait_for()
+    link, logout = (pg.evaluate(STYLE_OF, selector) for selector in (
+        ".navbar .nav-item a.nav-link", ".navbar .nav-item .inline-form .nav-link"))
+    if width >= 992:  # one row: same height, same line
+        assert logout == link
+    else:  # one column: everything but the vertical position
+        assert logout[:-2] + logout[-1:] == link[:-2] + link[-1:]

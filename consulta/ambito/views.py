@@ -1,8 +1,18 @@
-"""Home page, language switch and health check."""
+"""Home page, language switch, health check, favicon and the Ambito set-up page."""
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, text
@@ -48,6 +58,12 @@ def healthz():
     return jsonify(status="ok", database=database, backend=db.engine.dialect.name)
 
 
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers ask for it at the root whatever the page says; the SVG one is linked from every page.
+    return send_from_directory(current_app.static_folder, "img/favicon.ico", max_age=86_400)
 
 
 @bp.get("/accessibilita")

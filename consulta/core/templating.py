@@ -39,7 +39,7 @@ def register(app) -> None:
     app.jinja_env.filters["rome"] = lambda value, fmt="d MMMM yyyy, HH:mm": (
         format_datetime(value, fmt) if value else "")
     app.jinja_env.filters["date_it"] = lambda value, fmt="d MMMM yyyy": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["iso"] = lambda value: value.isoformat() if value else ""
+    app.jinja_env.filters["iso"] = iso_datetime
     app.jinja_env.filters["user_html"] = safe_html
     app.jinja_env.filters["category_label"] = lambda key: str(CATEGORY_LABELS.get(key, key))
     app.jinja_env.globals["days_left"] = days_left
@@ -54,3 +54,11 @@ def register(app) -> None:
             "current_locale": str(get_locale() or "it"),
             "site_name": _l("Consulta"),
         }
+
+
+def iso_datetime(value) -> str:
+    """For <time datetime>: whole seconds, as HTML's valid date strings allow no microseconds."""
+    if not value:
+        return ""
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value.isoformat()
+
