@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -20,6 +20,8 @@ from consulta.tavoli.queries import tavolo_stats, visible_tavoli_clause
 def index():
     page = db.paginate(select(Plan).order_by(Plan.period_start.desc(), Plan.id.desc()), per_page=20,
                        max_per_page=20)
+    if page.total == 1 and page.page == 1:  # one edition: the list would only be a click more
+        return redirect(url_for("plan.show", plan_id=page.items[0].id))
     counts = dict(db.session.execute(
         select(Tavolo.plan_id, func.count())
         .where(Tavolo.plan_id.in_([p.id for p in page.items]), visible_tavoli_clause(current_user))

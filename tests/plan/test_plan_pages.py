@@ -43,6 +43,12 @@ def test_editions_newest_first(client, ambito, create_plan):
     assert "Edizione in corso" in html
 
 
+def test_a_single_edition_opens_directly(client, ambito, create_plan):
+    plan = create_plan(title="Piano 2025–2027", period_start=2025, period_end=2027)
+    response = client.get("/piano/")
+    assert response.status_code == 302 and response.headers["Location"] == f"/piano/{plan.id}/"
+
+
 def test_no_editions_yet(client, ambito):
     assert "Non è ancora stato aperto alcun Piano di Zona." in client.get("/piano/").get_data(as_text=True)
 

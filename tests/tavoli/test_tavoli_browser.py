@@ -38,7 +38,7 @@ def no_sideways_scroll(pg):
 def test_public_pages_are_accessible_on_desktop_and_phone(new_page, axe, scene):
     objective = scene["objective"]
     paths = ["/", "/tavoli/", "/tavoli/anziani/", f"/tavoli/anziani/obiettivi/{objective.id}/",
-             f"/tavoli/anziani/obiettivi/{objective.id}/revisioni?da=1&a=2", "/piano/", f"/piano/{scene['plan'].id}/"]
+             f"/tavoli/anziani/obiettivi/{objective.id}/revisioni?da=1&a=2", f"/piano/{scene['plan'].id}/"]
     desktop, phone = new_page(), new_page(width=390, height=844)
     for path in paths:
         for pg in (desktop, phone):
