@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "plan.close": _l("Piano concluso"),
     "meeting.schedule": _l("Incontro convocato"),
     "meeting.cancel": _l("Incontro annullato"),
+    "meeting.record_held": _l("Incontro già svolto registrato"),
     "minutes.approve": _l("Verbale approvato"),
     "minutes.rectify": _l("Rettifica di un verbale"),
 }

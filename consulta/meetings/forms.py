@@ -236,6 +236,12 @@ class MeetingForm(FlaskForm):
 
 # =========================================================================== minutes
 
+
+class HeldMeetingForm(MeetingForm):
+    """A meeting that already took place: its date lies in the past (the operation checks it)."""
+
+    must_be_future = False
+
 class StartMinutesForm(FlaskForm):
     meeting_id = HiddenField()
 

@@ -187,6 +187,26 @@ def schedule_meeting(tavolo, actor, fields: MeetingFields) -> Meeting:
     return meeting
 
 
+def record_held_meeting(tavolo, actor, fields: MeetingFields) -> Meeting:
+    """Record a meeting that already took place elsewhere (on paper, before Consulta, in another office):
+    it is born held, nobody is convened, and its minutes can be written at once."""
+    if fields.starts_at > utcnow():
+        raise TransitionError(_("Questo incontro non si è ancora svolto: per un incontro futuro usa «Convoca un "
+                                "incontro»."), 400)
+    _check_subjects_of(tavolo, fields.proposals, fields.objectives)
+    meeting = Meeting(tavolo_id=tavolo.id, tavolo=tavolo, created_by_id=actor.id,
+                      status=MeetingStatus.held.value, sequence=0)
+    _set_meeting_fields(meeting, fields)
+    db.session.add(meeting)
+    db.session.flush()
+    audit.record(actor, "meeting.record_held", meeting, {
+        "starts_at": [None, meeting.starts_at.isoformat()], "place": [None, meeting.place],
+        "status": [None, meeting.status],
+    })
+    db.session.flush()
+    return meeting
+
+
 def update_meeting(meeting: Meeting, actor, fields: MeetingFields) -> dict:
     """Change a convened meeting. Returns the changes; when time or place changed the
     view sends the updated convocation (same UID, higher SEQUENCE)."""

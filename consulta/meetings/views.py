@@ -28,6 +28,7 @@ from consulta.meetings.forms import (
     ApproveForm,
     CancelMeetingForm,
     ExternalForm,
+    HeldMeetingForm,
     MeetingForm,
     MemberRequestForm,
     MinutesTextForm,
@@ -341,6 +342,28 @@ def meeting_new(slug: str):
                 else _("Il tavolo non ha ancora membri con un delegato: nessuna convocazione inviata.")), "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_template("meetings/meeting_form.html", tavolo=tavolo, meeting=None, form=form), _status(form)
+
+
+@bp.route("/facilitazione/tavoli/<slug>/incontri/svolto", methods=["GET", "POST"])
+def meeting_record_held(slug: str):
+    """A meeting held elsewhere or before: recorded without convocations, ready for its minutes."""
+    tavolo = _load_tavolo(slug)
+    require(Meeting.can_schedule(tavolo, current_user))
+    proposals, objectives = _meeting_subject_choices(tavolo)
+    form = HeldMeetingForm(proposals=proposals, objectives=objectives)
+    if form.is_submitted():
+        form.read_subjects(request.form)
+    if form.validate_on_submit():
+        try:
+            meeting = ops.record_held_meeting(tavolo, current_user, _meeting_fields(form))
+            db.session.commit()
+        except TransitionError as error:
+            _refused(error, form, "day" if error.message.startswith(_("Questo incontro")) else None)
+        else:
+            flash(_("Incontro registrato come svolto: ora puoi scriverne il verbale."), "success")
+            return redirect(url_for("meetings.show", meeting_id=meeting.id))
+    return render_template("meetings/meeting_form.html", tavolo=tavolo, meeting=None, form=form,
+                           held=True), _status(form)
 
 
 @bp.route("/facilitazione/incontri/<int:meeting_id>/modifica", methods=["GET", "POST"])
