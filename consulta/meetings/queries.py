@@ -4,6 +4,7 @@ decision_for(proposal). Each costs a fixed number of queries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -154,6 +155,34 @@ def tavolo_meetings(tavolo, user) -> TavoloMeetings:
         minutes_of=approved_minutes_ids([m.id for m in upcoming + past]),
         can_schedule=Meeting.can_schedule(tavolo, user),
     )
+
+
+@dataclass
+class MeetingsAtAGlance:
+    """For the facilitator's dashboard: what comes next and what waits to be approved."""
+
+    next_meeting: Meeting | None = None
+    draft_minutes: int = 0
+
+
+def meetings_at_a_glance(tavolo_ids: Iterable[int]) -> dict[int, MeetingsAtAGlance]:
+    """Per tavolo, its next convened meeting and its minutes still in draft (two queries)."""
+    ids = sorted({int(i) for i in tavolo_ids})
+    glance = {tavolo_id: MeetingsAtAGlance() for tavolo_id in ids}
+    if not ids:
+        return glance
+    for meeting in db.session.execute(
+        select(Meeting).where(Meeting.tavolo_id.in_(ids), Meeting.status == MeetingStatus.scheduled,
+                              Meeting.starts_at >= utcnow() - ONGOING_WINDOW)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    ).scalars():
+        glance[meeting.tavolo_id].next_meeting = meeting  # the earliest wins: rows come latest first
+    for tavolo_id, count in db.session.execute(
+        select(Minutes.tavolo_id, func.count()).where(Minutes.tavolo_id.in_(ids), Minutes.status == "draft")
+        .group_by(Minutes.tavolo_id)
+    ):
+        glance[tavolo_id].draft_minutes = count
+    return glance
 
 
 def meeting_minutes(meeting_id: int) -> list[Minutes]:

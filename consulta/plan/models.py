@@ -169,6 +169,21 @@ class Plan(db.Model):
                 Tavolo.plan_id == self.id))).scalar()
         return cache[user.id]
 
+    @staticmethod
+    def preload_record_managers(plans, user) -> None:
+        """Answer can_manage_record for many plans with one query (a page listing tavoli of several plans)."""
+        plans = [plan for plan in plans if user.id not in plan.__dict__.get("_facilitator_cache", {})]
+        if not plans or not is_authenticated(user) or is_admin(user):
+            return
+        from consulta.tavoli.models import Tavolo, tavolo_facilitator
+
+        managed = set(db.session.execute(
+            select(Tavolo.plan_id).distinct().join(tavolo_facilitator, tavolo_facilitator.c.tavolo_id == Tavolo.id)
+            .where(tavolo_facilitator.c.user_id == user.id, Tavolo.plan_id.in_([plan.id for plan in plans]))
+        ).scalars())
+        for plan in plans:
+            plan.__dict__.setdefault("_facilitator_cache", {})[user.id] = plan.id in managed
+
     def can_edit_areas(self, user) -> bool:
         return is_admin(user) and self.record_editable
 

@@ -267,6 +267,19 @@ def pending_count(plan_id: int) -> int:
     return db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
 
 
+def pending_counts_by_tavolo(tavolo_ids: Iterable[int]) -> dict[int, int]:
+    """Per tavolo, its approved decisions the plan has not taken in yet (one query)."""
+    from consulta.meetings.models import Decision, Minutes
+    from consulta.plan.record_operations import eligible_decisions
+
+    ids = sorted({int(i) for i in tavolo_ids})
+    if not ids:
+        return {}
+    stmt = (eligible_decisions(tavolo_ids=ids).where(~exists().where(PlanInput.decision_id == Decision.id))
+            .with_only_columns(Minutes.tavolo_id, func.count(Decision.id)).group_by(Minutes.tavolo_id))
+    return dict(db.session.execute(stmt).all())
+
+
 # --------------------------------------------------------------------------- history
 
 def revisions_page(plan_id: int, *, owner: tuple[str, int] | None = None, page: int | None = None,

@@ -195,21 +195,25 @@ def _next_position(model, **where) -> int:
 
 # =========================================================================== decisions (provenance)
 
-def eligible_decisions(plan_id: int):
+def eligible_decisions(plan_id: int | None = None, *, tavolo_ids: list[int] | None = None):
     """SELECT of the decisions a plan may take in: approving outcomes of approved, not rectified
-    minutes of a tavolo of this plan."""
+    minutes of a tavolo of this plan (or of the tavoli given, whatever their plan)."""
     from consulta.meetings.models import Decision, Minutes
     from consulta.tavoli.models import Tavolo
 
     correction = aliased(Minutes)
-    return (
+    stmt = (
         select(Decision)
         .join(Minutes, Decision.minutes_id == Minutes.id)
         .join(Tavolo, Minutes.tavolo_id == Tavolo.id)
-        .where(Tavolo.plan_id == plan_id, Minutes.status == "approved",
-               Decision.outcome.in_(APPROVING_OUTCOMES),
+        .where(Minutes.status == "approved", Decision.outcome.in_(APPROVING_OUTCOMES),
                ~exists().where(and_(correction.corrects_id == Minutes.id, correction.status == "approved")))
     )
+    if plan_id is not None:
+        stmt = stmt.where(Tavolo.plan_id == plan_id)
+    if tavolo_ids is not None:
+        stmt = stmt.where(Minutes.tavolo_id.in_(tavolo_ids))
+    return stmt
 
 
 def _decision_refusal(decision, plan: Plan, actor) -> tuple[int, str] | None:

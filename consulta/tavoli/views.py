@@ -209,12 +209,17 @@ def facilitation_home():
         per_page=20, max_per_page=20,
     )
     stats = tavolo_stats((t.id for t in page.items), with_objectives=True)
-    # Moderation reads these tavoli's models: imported here, as the other domains' helpers above.
+    # Moderation, meetings and plan read these tavoli's models: imported here to avoid import cycles.
+    from consulta.meetings.queries import meetings_at_a_glance
     from consulta.moderation.queries import dashboard_stats, moderated_tavolo_ids, queue_totals
+    from consulta.plan.queries import pending_counts_by_tavolo
 
+    ids = [t.id for t in page.items]
+    Plan.preload_record_managers({t.plan for t in page.items}, current_user)
     pending, flagged = queue_totals(moderated_tavolo_ids(current_user))
     return render_template("tavoli/facilitation_home.html", page=page, stats=stats,
-                           dashboard=dashboard_stats(t.id for t in page.items), queue_pending=pending,
+                           dashboard=dashboard_stats(ids), meetings=meetings_at_a_glance(ids),
+                           to_take_in=pending_counts_by_tavolo(ids), queue_pending=pending,
                            queue_flagged=flagged,
                            statuses=[s.value for s in ObjectiveStatus], status_labels=OBJECTIVE_STATUS_LABELS)
 

@@ -134,14 +134,17 @@ def test_the_dashboard_counts_per_tavolo(client, people, pre_tavolo, post_tavolo
     page = text_of(client.get("/facilitazione/"))
 
     assert "3 contributi in attesa di approvazione" in page and "1 contributo segnalato" in page
-    cards = html.split('class="card card-bg no-after mb-4"')
-    pre_card = next(c for c in cards if pre_tavolo.title in c)
-    post_card = next(c for c in cards if post_tavolo.title in c)
-    assert '<dt>In attesa di moderazione</dt><dd>3</dd>' in pre_card
-    assert '<dt>Proposte senza risposta</dt><dd>1</dd>' in pre_card
-    assert '<dt>Segnalati</dt><dd>1</dd>' in post_card and '<dt>Proposte senza risposta</dt><dd>0</dd>' in post_card
-    assert '<dt>Giorni alla scadenza</dt><dd>14</dd>' in pre_card
-    assert "Ultima attività:" in pre_card and "nessuna" not in pre_card
+    rows = html.split('class="dashboard-row"')
+    pre_row = next(r for r in rows if pre_tavolo.title in r)
+    post_row = next(r for r in rows if post_tavolo.title in r)
+    def cell(row, label):
+        return row.split(f'data-label="{label}"')[1].split("</td>")[0]
+
+    assert '"dashboard-number">3<' in cell(pre_row, "Da moderare") and "3 in attesa · 0 segnalati" in pre_row
+    assert '"dashboard-number">1<' in cell(pre_row, "Senza risposta")
+    assert "0 in attesa · 1 segnalati" in post_row and '"dashboard-number">0<' in cell(post_row, "Senza risposta")
+    assert '<dt>Giorni alla scadenza</dt><dd>14</dd>' in pre_row
+    assert "<dt>Ultima attività</dt>" in pre_row and "nessuna" not in pre_row
     assert "Di altri" not in html
 
 

@@ -78,3 +78,30 @@ def test_facilitation_home_costs_the_same_queries_for_2_or_30_tavoli(
     with count_queries() as many:
         assert client.get("/facilitazione/").status_code == 200
     assert many.count == few.count
+
+
+def test_the_dashboard_shows_meetings_minutes_and_what_the_plan_has_to_take_in(
+        client, ambito, create_tavolo, create_proposal, create_user, create_meeting, create_minutes,
+        approve_decisions, facilitator, login):
+    from datetime import timedelta
+
+    tavolo = create_tavolo(title="Anziani", facilitators=[facilitator])
+    author = create_user(email="autrice@example.org")
+    accepted = create_proposal(tavolo, author, title="Trasporto sociale")
+    approve_decisions(tavolo, [(accepted, "approved")], by=facilitator)  # one decision for the plan
+    held = create_meeting(tavolo, title="Incontro di ieri", starts_in=-timedelta(days=1), by=facilitator)
+    create_minutes(held, by=facilitator)  # a draft waiting for approval
+    upcoming = create_meeting(tavolo, title="Prossimo incontro", starts_in=timedelta(days=3), by=facilitator)
+    login(facilitator)
+
+    html = client.get("/facilitazione/").get_data(as_text=True)
+
+    row = html.split('class="dashboard-row"')[1]
+    assert f'href="/incontri/{upcoming.id}/"' in row and "Prossimo incontro" in row
+    drafts = row.split('data-label="Verbali in bozza"')[1].split("</td>")[0]
+    assert f'href="/facilitazione/tavoli/{tavolo.slug}/incontri/"' in drafts and '"dashboard-number">1<' in drafts
+    take_in = row.split('data-label="Da recepire nel piano"')[1].split("</td>")[0]
+    assert f'href="/facilitazione/piano/{tavolo.plan_id}/#da-recepire"' in take_in
+    assert '"dashboard-number">1<' in take_in
+    tools = html.split('class="dashboard-tools"')[1]
+    assert "Incontri e verbali" in tools and "Redazione del piano" in tools
