@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from flask import current_app, g, url_for
 from flask_babel import force_locale, format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, union
 from werkzeug.routing import BuildError
 
 from consulta.accounts.models import User
@@ -145,6 +146,12 @@ class Subjects:
         self.organisations: dict[int, Organisation] = _load(Organisation, ids["organisation"])
         missing = {p.tavolo_id for p in self.proposals.values()} - self.tavoli.keys()
         self.tavoli.update(_load(Tavolo, missing))
+        from consulta.meetings.models import Meeting
+        from consulta.meetings.queries import approved_minutes_ids
+
+        # Meetings as they are now: one convened last week may have taken place since.
+        self.meetings: dict[int, Meeting] = _load(Meeting, ids["meeting"])
+        self.minutes_of_meeting: dict[int, int] = approved_minutes_ids(sorted(self.meetings))
 
 
 # --------------------------------------------------------------------------- lines
@@ -155,18 +162,20 @@ class Section:
     yours = "yours"
     awaiting = "awaiting"
     meetings = "meetings"
+    held = "held"
     discussion = "discussion"
     other = "other"
 
 
 SECTION_ORDER = (Section.account, Section.decisions, Section.yours, Section.awaiting, Section.meetings,
-                 Section.discussion, Section.other)
+                 Section.held, Section.discussion, Section.other)
 SECTION_TITLES = {
     Section.account: _l("Il tuo account e le tue organizzazioni"),
     Section.decisions: _l("Decisioni dall'ultimo riepilogo"),
     Section.yours: _l("Le tue proposte"),
     Section.awaiting: _l("In attesa del tuo contributo"),
     Section.meetings: _l("Prossimi incontri"),
+    Section.held: _l("Incontri svolti"),
     Section.discussion: _l("Nella discussione"),
     Section.other: _l("Altri aggiornamenti"),
 }
@@ -194,6 +203,25 @@ class Context:
     recipient: User
     subjects: Subjects
     links: Links
+
+    @cached_property
+    def contributed(self) -> set[int]:
+        """The proposals of this batch the recipient already voted on or commented (one query)."""
+        from consulta.comments.models import Comment
+        from consulta.votes.models import Vote
+
+        ids = list(self.subjects.proposals)
+        if not ids:
+            return set()
+        return set(db.session.execute(union(
+            select(Vote.proposal_id).where(Vote.voter_id == self.recipient.id, Vote.proposal_id.in_(ids)),
+            select(Comment.proposal_id).where(Comment.author_id == self.recipient.id, Comment.proposal_id.in_(ids)),
+        )).scalars())
+
+    def awaits_contribution(self, proposal) -> bool:
+        """Open to votes and comments, and the recipient has not taken part yet."""
+        return (proposal.state in ("published", "under_review") and proposal.tavolo.phase in ("open", "discussion")
+                and proposal.id not in self.contributed)
 
 
 Describer = Callable[[Context, list[Notification]], Line | None]
@@ -288,7 +316,8 @@ def _proposal_line(ctx: Context, notes: list[Notification]) -> Line | None:
         if own:
             text = _("La tua proposta «%(title)s» è stata pubblicata", title=title)
             return Line(Section.yours, text, url, when=when)
-        return Line(Section.awaiting, _("Nuova proposta: «%(title)s»", title=title), url, when=when)
+        section = Section.awaiting if ctx.awaits_contribution(proposal) else Section.discussion
+        return Line(section, _("Nuova proposta: «%(title)s»", title=title), url, when=when)
     if event == "proposal.answered":
         details = [d for d in [_excerpt(proposal.answer)] if d]
         if own:
@@ -311,6 +340,12 @@ def _proposal_line(ctx: Context, notes: list[Notification]) -> Line | None:
                     url, details=[_("Motivo: %(reason)s", reason=reason)] if reason else [], when=when)
     if event == "proposal.withdrawn":
         return Line(Section.other, _("La proposta «%(title)s» è stata ritirata", title=title), url, when=when)
+    if event == "proposal.under_review" and own:
+        return Line(Section.yours, _("La tua proposta «%(title)s» è in valutazione da parte dei facilitatori",
+                                     title=title), url, when=when)
+    if event == "proposal.restored" and own:
+        return Line(Section.yours, _("La tua proposta «%(title)s» è di nuovo visibile", title=title), url,
+                    when=when)
     return _generic_line(ctx, notes)
 
 
@@ -396,21 +431,42 @@ def _deadline_line(ctx: Context, notes: list[Notification]) -> Line | None:
 # --- meetings, minutes, plan (emitted by later issues; data documented in docs/digests.md) ---
 
 def _meeting_line(ctx: Context, notes: list[Notification]) -> Line | None:
+    """A convened, moved or cancelled meeting; one that has taken place meanwhile goes under
+    "Incontri svolti", with its minutes when they are approved."""
     note = notes[-1]
     tavolo = _tavolo_of(ctx, note)
-    data = note.data or {}
-    starts_at = _moment(data.get("starts_at"))
     if note.tavolo_id is not None and tavolo is None:
         return None
-    url = ctx.links.first(("meetings.show", {"meeting_id": note.subject_id}),
-                          fallback=None) or (ctx.links.tavolo(tavolo) if tavolo else None)
-    if starts_at is not None:
-        text = _("Incontro: %(date)s alle %(time)s", date=format_datetime(starts_at, "EEEE d MMMM yyyy"),
-                 time=format_datetime(starts_at, "HH:mm"))
-    else:
-        text = _("Nuovo incontro in calendario")
+    data = note.data or {}
+    meeting = ctx.subjects.meetings.get(note.subject_id)
+    title = meeting.title if meeting else data.get("title") or _("Incontro")
+    starts_at = meeting.starts_at if meeting else _moment(data.get("starts_at"))
+    when_text = (_("%(date)s alle %(time)s", date=format_datetime(starts_at, "EEEE d MMMM yyyy"),
+                   time=format_datetime(starts_at, "HH:mm")) if starts_at is not None else None)
+    meeting_url = ctx.links.first(("meetings.show", {"meeting_id": note.subject_id})) or (
+        ctx.links.tavolo(tavolo) if tavolo else None)
     details = [str(data["place"])] if data.get("place") else []
-    return Line(Section.meetings, text, url, details=details, when=_last(notes))
+    if note.event == "meeting.cancelled" or (meeting is not None and meeting.status == "cancelled"):
+        reason = data.get("reason") or (meeting.cancel_reason if meeting else None)
+        reasons = [_("Motivo: %(reason)s", reason=reason)] if reason else []
+        return Line(Section.meetings, _("Annullato l'incontro «%(title)s»", title=title), meeting_url,
+                    details=reasons, when=_last(notes))
+    if starts_at is not None and starts_at <= utcnow():  # it has taken place meanwhile
+        minutes_id = ctx.subjects.minutes_of_meeting.get(note.subject_id)
+        if minutes_id is not None:
+            return Line(Section.held, _("Si è svolto l'incontro «%(title)s» (%(when)s): il verbale è approvato",
+                                        title=title, when=when_text),
+                        ctx.links.first(("meetings.minutes", {"minutes_id": minutes_id})) or meeting_url,
+                        when=_last(notes))
+        return Line(Section.held, _("Si è svolto l'incontro «%(title)s» (%(when)s)", title=title, when=when_text),
+                    meeting_url, when=_last(notes))
+    if note.event == "meeting.updated":
+        text = _("Cambiato l'incontro «%(title)s»: ora %(when)s", title=title, when=when_text)
+    elif when_text is not None:
+        text = _("Incontro «%(title)s»: %(when)s", title=title, when=when_text)
+    else:
+        text = _("Nuovo incontro in calendario: «%(title)s»", title=title)
+    return Line(Section.meetings, text, meeting_url, details=details, when=_last(notes))
 
 
 def _minutes_line(ctx: Context, notes: list[Notification]) -> Line | None:
@@ -419,12 +475,15 @@ def _minutes_line(ctx: Context, notes: list[Notification]) -> Line | None:
     if note.tavolo_id is not None and tavolo is None:
         return None
     data = note.data or {}
-    meeting_date = _moment(data.get("meeting_date") or data.get("starts_at"))
-    if meeting_date is not None:
-        text = _("Approvato il verbale dell'incontro del %(date)s",
-                 date=format_date(meeting_date.astimezone(ROME).date(), "d MMMM yyyy"))
+    meeting_date = _moment(data.get("meeting_starts_at") or data.get("meeting_date") or data.get("starts_at"))
+    meeting = data.get("meeting") or _("un incontro")
+    date = format_date(meeting_date.astimezone(ROME).date(), "d MMMM yyyy") if meeting_date else "—"
+    if data.get("corrects_id"):
+        text = _("Approvata la rettifica del verbale n. %(number)s («%(meeting)s» del %(date)s)",
+                 number=data["corrects_id"], meeting=meeting, date=date)
     else:
-        text = _("Approvato il verbale di un incontro")
+        text = _("Approvato il verbale n. %(number)s («%(meeting)s» del %(date)s)", number=note.subject_id,
+                 meeting=meeting, date=date)
     details = []
     for decision in data.get("decisions") or []:
         if not isinstance(decision, dict):
@@ -432,8 +491,8 @@ def _minutes_line(ctx: Context, notes: list[Notification]) -> Line | None:
         outcome = DECISION_OUTCOMES.get(decision.get("outcome"), decision.get("outcome") or "")
         details.append(_("«%(title)s»: %(outcome)s", title=decision.get("title") or _("senza titolo"),
                          outcome=outcome))
-    url = ctx.links.first(("minutes.show", {"minutes_id": note.subject_id}),
-                          fallback=None) or (ctx.links.tavolo(tavolo) if tavolo else None)
+    url = ctx.links.first(("meetings.minutes", {"minutes_id": note.subject_id})) or (
+        ctx.links.tavolo(tavolo) if tavolo else None)
     return Line(Section.decisions, text, url, details=details, when=_last(notes))
 
 
@@ -528,11 +587,15 @@ DESCRIBERS: dict[str, Describer] = {
     "proposal.merged": _proposal_line,
     "proposal.hidden": _proposal_line,
     "proposal.withdrawn": _proposal_line,
+    "proposal.under_review": _proposal_line,
+    "proposal.restored": _proposal_line,
     "comment.created": _comment_line,
     "comment.reply": _comment_line,
     "tavolo.phase_changed": _phase_line,
     "tavolo.deadline_soon": _deadline_line,
     "meeting.scheduled": _meeting_line,
+    "meeting.updated": _meeting_line,
+    "meeting.cancelled": _meeting_line,
     "minutes.approved": _minutes_line,
     "plan.adopted": _plan_line,
     "organisation.verified": _organisation_line,
