@@ -79,11 +79,25 @@ def test_the_origin_panel_links_proposal_organisation_tally_and_minutes(client, 
     assert "Accolta in parte" in objective.split("plan-actions")[0]
 
 
-def test_accordion_markup_is_keyboard_and_screen_reader_ready(client, plan, recorded):
+def test_accordion_markup_is_keyboard_and_screen_reader_ready(client, plan, recorded, build_action, admin_user):
+    d = recorded["decisions"]
+    several = build_action(recorded["area"], admin_user, title="Due origini",
+                           decisions=[d["Centro diurno a Narni"], d["Trasporto sociale serale"]])
+    db.session.commit()
     html = client.get(f"/piano/{plan.id}/").get_data(as_text=True)
-    key = f"azione-{recorded['action'].id}-origine"
-    assert f'aria-controls="{key}-contenuto"' in html and f'id="{key}-contenuto"' in html
-    assert f'aria-labelledby="{key}-titolo"' in html and 'aria-expanded="false"' in html
+
+    def panel(action):
+        key = f"azione-{action.id}-origine"
+        assert f'aria-controls="{key}-contenuto"' in html and f'aria-labelledby="{key}-titolo"' in html
+        button = html.split(f'aria-controls="{key}-contenuto"')[0].rsplit("<button", 1)[1]
+        region = html.split(f'id="{key}-contenuto"')[1].split(">")[0]
+        return button, region
+
+    # One origin: the panel starts open, and says so; several: closed.
+    button, region = panel(recorded["action"])
+    assert 'aria-expanded="true"' in button and "collapsed" not in button and "show" in region
+    button, region = panel(several)
+    assert 'aria-expanded="false"' in button and "collapsed" in button and "show" not in region
 
 
 def test_budget_totals_by_area_source_and_year(client, plan, recorded):
