@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, String, exists, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.permissions import is_admin, is_authenticated
+from consulta.core.permissions import is_admin, is_facilitator
 from consulta.core.states import Transition, TransitionTable
 from consulta.core.text import render_markdown
 from consulta.extensions import db
@@ -158,7 +158,7 @@ class Plan(db.Model):
         """Admins, and the facilitators of a tavolo of this plan (for the areas of their tavoli)."""
         if is_admin(user):
             return True
-        if not is_authenticated(user) or user.role != "facilitator" or user.blocked_at is not None:
+        if not is_facilitator(user):
             return False
         cache = self.__dict__.setdefault("_facilitator_cache", {})
         if user.id not in cache:
