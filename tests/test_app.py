@@ -3,6 +3,7 @@
 import pytest
 
 from config import load_config
+from consulta import create_app
 
 
 def test_healthz_reports_the_database(client, backend):
@@ -136,3 +137,43 @@ def test_static_assets_are_versioned_and_cached_for_a_year(client, ambito):
     # A version asked for a name outside the static folder reads nothing and finds nothing.
     for url in ("/static/..%2F..%2Fconfig.py?v=1", "/static/css?v=1", "/static/nessuno.css?v=1"):
         assert client.get(url).status_code == 404
+
+
+# The limiter is one shared object: an app made here must not switch it on for the other tests.
+QUIET = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_ENABLED": False}
+GOOD_KEY = "3f0c9b1e5a7d2c4e8b6a9f1d3c5e7a9b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c"  # 64 hex characters, 32 bytes
+
+
+@pytest.mark.parametrize("key, problem", [
+    ("dev-only-not-secret", "public development key"),
+    ("test-only-not-secret", "public development key"),
+    ("abcde", "too short"),
+    ("x" * 31, "too short"),
+])
+def test_production_refuses_a_public_or_short_secret_key(monkeypatch, key, problem):
+    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.delenv("DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match=problem) as refusal:
+        load_config("production")
+    assert 'python -c "import secrets; print(secrets.token_hex(32))"' in str(refusal.value)
+
+
+def test_production_refuses_a_weak_key_given_to_create_app(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.delenv("DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match="too short"):
+        create_app("production", SECRET_KEY="abcde", **QUIET)
+
+
+def test_production_starts_with_a_good_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.delenv("DEBUG", raising=False)
+    app = create_app("production", **QUIET)
+    assert app.secret_key == GOOD_KEY and not app.debug
+
+
+@pytest.mark.parametrize("name", ["development", "testing"])
+def test_development_and_testing_still_start_with_their_own_keys(monkeypatch, name):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app(name, **QUIET)
+    assert app.secret_key in ("dev-only-not-secret", "test-only-not-secret")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -34,6 +36,17 @@ def _limit(setting: str, fallback: str | None = None):
     return limiter.limit(value, methods=["POST"])
 
 
+def _login_account_key() -> str:
+    """The account a login attempt targets (hashed: no addresses in the limiter's storage)."""
+    email = normalise_email(request.form.get("email", ""))
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _failed_login(response) -> bool:
+    # A successful login redirects; every other answer is a failed attempt.
+    return response.status_code != 302
+
+
 def _start_session(user: User, *, remember: bool = False) -> None:
     login_user(user, remember=remember)
     session.permanent = True
@@ -52,6 +65,8 @@ def _token_error(purpose: tokens.Purpose, problem: tokens.TokenProblem, status: 
 
 @bp.route("/accedi", methods=["GET", "POST"])
 @_limit("RATELIMIT_LOGIN")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"], key_func=_login_account_key,
+               deduct_when=_failed_login)
 def login():
     next_url = safe_next_url(request.args.get("next"), url_for("ambito.home"))
     if current_user.is_authenticated and request.method == "GET":
