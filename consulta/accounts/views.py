@@ -52,10 +52,6 @@ def _start_session(user: User, *, remember: bool = False) -> None:
     session.permanent = True
 
 
-def _email_taken_message() -> str:
-    return _("Esiste già un account con questo indirizzo e-mail.")
-
-
 def _token_error(purpose: tokens.Purpose, problem: tokens.TokenProblem, status: int = 400):
     return render_template("accounts/token_error.html", purpose=purpose.value, problem=problem.value,
                            user=current_user), status
@@ -109,35 +105,37 @@ def register():
         return redirect(url_for("accounts.profile"))
     form = RegisterForm()
     form.comune.choices = comune_choices(Comune.all_sorted())
-    email_taken = False
     if form.validate_on_submit():
+        # A new address gets an account and a verification link; a registered one gets, instead, an e-mail
+        # to its owner ("you already have an account"). The answer is the same page with the same status
+        # and the same work behind it, so it does not tell whether an address is registered.
         try:
-            user = operations.register(
+            operations.register(
                 email=form.email.data, display_name=form.display_name.data, password=form.password.data,
                 comune_id=comune_id_from(form.comune.data), registered_as=form.registered_as.data,
                 digest_frequency=form.digest_frequency.data, locale=str(get_locale() or "it"),
             )
         except operations.EmailTaken:
+            # A concurrent registration of the same address won: now it is a registered address.
             db.session.rollback()
-            email_taken = True
-            form.email.errors.append(_email_taken_message())
+            operations.account_exists_after_race(form.email.data)
         except operations.UnknownComune:
             db.session.rollback()
             form.comune.errors.append(_("Scegli un comune dall'elenco oppure «Altro comune»."))
+            return render_template("accounts/register.html", form=form), 400
         except operations.PasswordProblem as problem:
             db.session.rollback()
             form.password.errors.append(str(problem))
-        else:
-            db.session.commit()
-            _start_session(user)
-            flash(_("Registrazione completata. Ti abbiamo inviato un'e-mail a %(email)s: apri il link che contiene "
-                    "per verificare l'indirizzo e iniziare a partecipare.", email=user.email), "success")
-            if user.registered_as == "representative":
-                flash(_("Per partecipare a nome della tua organizzazione, chiedi di aderirvi (o di registrarla) "
-                        "dalla pagina del tuo profilo."), "info")
-            return redirect(url_for("accounts.profile"))
+            return render_template("accounts/register.html", form=form), 400
+        db.session.commit()
+        flash(_("Ti abbiamo inviato un'e-mail a %(email)s: apri il link che contiene per completare la "
+                "registrazione, poi accedi.", email=normalise_email(form.email.data)), "success")
+        if form.registered_as.data == "representative":
+            flash(_("Per partecipare a nome della tua organizzazione, dopo l'accesso chiedi di aderirvi (o di "
+                    "registrarla) dalla pagina del tuo profilo."), "info")
+        return redirect(url_for("accounts.login"))
     status = 400 if form.is_submitted() else 200
-    return render_template("accounts/register.html", form=form, email_taken=email_taken), status
+    return render_template("accounts/register.html", form=form), status
 
 
 @bp.get("/verifica-email/<token>")
