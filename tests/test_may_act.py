@@ -26,7 +26,7 @@ from .factories import DEFAULT_PASSWORD
 
 POWER_PREFIXES = ("/facilitazione/", "/gestione/")
 # Tavolo management that lives beside the public tavolo pages.
-POWER_ENDPOINTS_ELSEWHERE = {"meetings.member_accept", "meetings.member_reject"}
+POWER_ENDPOINTS_ELSEWHERE = {"meetings.member_accept", "meetings.member_reject", "meetings.member_leave"}
 
 # A form that would pass most of these routes' validation if the permission check let it through.
 PLAUSIBLE_FORM = {
