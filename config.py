@@ -57,10 +57,17 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # Login attempts per client address (every POST), and failed attempts per target account from any
+    # address (against distributed guessing). See docs/security.md.
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    RATELIMIT_LOGIN_ACCOUNT = "20 per hour"
     RATELIMIT_REGISTER = "5 per minute;30 per hour"
     RATELIMIT_RESET = "5 per minute;20 per hour"
     RATELIMIT_RESEND = "3 per minute;10 per hour"
+
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust no header).
+    # Behind one nginx: 1. The client address then comes from X-Forwarded-For (rate limits, sessions).
+    TRUSTED_PROXIES = 0
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -143,17 +150,38 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 
+# Keys published in this repository: they sign nothing in production.
+PUBLIC_SECRET_KEYS = frozenset({DevelopmentConfig.SECRET_KEY, TestingConfig.SECRET_KEY})
+SECRET_KEY_MIN_BYTES = 32
+GENERATE_SECRET_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
+
+
+def check_production_settings(settings) -> None:
+    """Refuse to run in production with a missing, public or short SECRET_KEY, or with DEBUG on."""
+    key = settings.get("SECRET_KEY") if isinstance(settings, dict) else getattr(settings, "SECRET_KEY", None)
+    debug = settings.get("DEBUG") if isinstance(settings, dict) else getattr(settings, "DEBUG", False)
+    problem = None
+    if not key:
+        problem = "SECRET_KEY must be set in production."
+    elif key in PUBLIC_SECRET_KEYS:
+        problem = "SECRET_KEY is the public development key: it must not be used in production."
+    elif len(key.encode() if isinstance(key, str) else key) < SECRET_KEY_MIN_BYTES:
+        problem = f"SECRET_KEY is too short for production: it needs at least {SECRET_KEY_MIN_BYTES} random bytes."
+    if problem:
+        raise RuntimeError(f"{problem} Generate one with: {GENERATE_SECRET_KEY} "
+                           "and set it in the environment as SECRET_KEY (see docs/configuration.md).")
+    if debug:
+        raise RuntimeError("DEBUG must be off in production")
+
+
 def load_config(name: str | None) -> type[Config]:
     name = name or os.environ.get("CONSULTA_CONFIG", "development")
     try:
         base = CONFIGS[name]
     except KeyError:
         raise RuntimeError(f"Unknown configuration {name!r}; use one of {sorted(CONFIGS)}") from None
-    cls = type(base.__name__, (base,), {})
+    cls = type(base.__name__, (base,), {"CONFIG_NAME": name})
     _apply_environment(cls)
     if name == "production":
-        if not cls.SECRET_KEY:
-            raise RuntimeError("SECRET_KEY must be set in production")
-        if cls.DEBUG:
-            raise RuntimeError("DEBUG must be off in production")
+        check_production_settings(cls)
     return cls

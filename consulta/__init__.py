@@ -7,8 +7,9 @@ import logging
 from flask import Flask, has_request_context, session
 from flask_babel import lazy_gettext
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import load_config
+from config import check_production_settings, load_config
 from consulta.core.assets import ConsultaFlask
 from consulta.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -50,6 +51,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     app.config.from_object(load_config(config_name))
     app.config.update(overrides)
+    if app.config.get("CONFIG_NAME") == "production":
+        check_production_settings(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         from pathlib import Path
 
@@ -63,6 +66,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     babel.init_app(app, locale_selector=select_locale, default_timezone=app.config["BABEL_DEFAULT_TIMEZONE"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    _trust_proxies(app)
     _setup_login(app)
 
     from consulta.core import sqlite as _sqlite  # noqa: F401  (foreign keys on for SQLite)
@@ -88,6 +92,17 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client address and scheme from their headers.
+
+    X-Forwarded-Host is not trusted: the proxy passes the Host header itself, and links in e-mails
+    use PUBLIC_BASE_URL anyway.
+    """
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
 
 def _project_dir():

@@ -3,6 +3,7 @@
 import pytest
 
 from config import load_config
+from consulta import create_app
 
 
 def test_healthz_reports_the_database(client, backend):
@@ -151,3 +152,42 @@ def test_time_elements_carry_whole_seconds(app):
     iso = app.jinja_env.filters["iso"]
     assert iso(datetime(2026, 12, 7, 5, 30, 15, 123456, tzinfo=UTC)) == "2026-12-07T05:30:15+00:00"
     assert iso(date(2026, 12, 7)) == "2026-12-07" and iso(None) == ""
+
+# The limiter is one shared object: an app made here must not switch it on for the other tests.
+QUIET = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_ENABLED": False}
+GOOD_KEY = "3f0c9b1e5a7d2c4e8b6a9f1d3c5e7a9b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c"  # 64 hex characters, 32 bytes
+
+
+@pytest.mark.parametrize("key, problem", [
+    ("dev-only-not-secret", "public development key"),
+    ("test-only-not-secret", "public development key"),
+    ("abcde", "too short"),
+    ("x" * 31, "too short"),
+])
+def test_production_refuses_a_public_or_short_secret_key(monkeypatch, key, problem):
+    monkeypatch.setenv("SECRET_KEY", key)
+    monkeypatch.delenv("DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match=problem) as refusal:
+        load_config("production")
+    assert 'python -c "import secrets; print(secrets.token_hex(32))"' in str(refusal.value)
+
+
+def test_production_refuses_a_weak_key_given_to_create_app(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.delenv("DEBUG", raising=False)
+    with pytest.raises(RuntimeError, match="too short"):
+        create_app("production", SECRET_KEY="abcde", **QUIET)
+
+
+def test_production_starts_with_a_good_key(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
+    monkeypatch.delenv("DEBUG", raising=False)
+    app = create_app("production", **QUIET)
+    assert app.secret_key == GOOD_KEY and not app.debug
+
+
+@pytest.mark.parametrize("name", ["development", "testing"])
+def test_development_and_testing_still_start_with_their_own_keys(monkeypatch, name):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    app = create_app(name, **QUIET)
+    assert app.secret_key in ("dev-only-not-secret", "test-only-not-secret")

@@ -13,6 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consulta.core import permissions
 from consulta.core.db import enum_check, enum_column, utcnow
 from consulta.extensions import db
 
@@ -142,16 +143,22 @@ class User(UserMixin, db.Model):
         return self.blocked_at is not None
 
     @property
+    def may_act(self) -> bool:
+        """Verified and not blocked: see consulta.core.permissions.may_act, the one definition."""
+        return permissions.may_act(self)
+
+    @property
     def is_admin(self) -> bool:
-        return self.role == Role.admin
+        """An admin who may act (a blocked or unverified admin has no admin power)."""
+        return permissions.is_admin(self)
 
     @property
     def is_facilitator(self) -> bool:
-        return self.role in (Role.facilitator, Role.admin)
+        return permissions.is_facilitator(self)
 
     @property
     def can_contribute(self) -> bool:
-        return self.is_verified and not self.is_blocked
+        return permissions.may_act(self)
 
     @property
     def represented_organisation(self):

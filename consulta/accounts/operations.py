@@ -107,15 +107,26 @@ def register(
     registered_as: str,
     digest_frequency: str,
     locale: str,
-) -> User:
-    """Create a participant account (not yet verified) and queue the verification e-mail."""
-    if email_in_use(email):
-        raise EmailTaken()
+) -> User | None:
+    """Create a participant account (not yet verified) and queue the verification e-mail.
+
+    If the address already has an account, nothing is created: its owner gets a "you already have an
+    account" e-mail instead and None is returned. Both paths do the same work (one password hash, one
+    e-mail), so neither the answer nor its timing tells whether an address is registered.
+    """
+    problem = password_problem(password, email=email, display_name=display_name)
+    if problem:
+        raise PasswordProblem(problem)
     _check_comune(comune_id)
+    existing = account_with_email(email)
+    if existing is not None:
+        User.burn_password_check(password)
+        send_account_exists_email(existing)
+        return None
     try:
         user = create_user(
             email=email, display_name=display_name, password=password, comune_id=comune_id,
-            registered_as=registered_as, digest_frequency=digest_frequency, locale=locale,
+            registered_as=registered_as, digest_frequency=digest_frequency, locale=locale, check_password=False,
         )
     except IntegrityError:
         # A concurrent registration of the same address won; the view rolls back.
@@ -126,6 +137,26 @@ def register(
     })
     send_verification_email(user)
     return user
+
+
+def account_with_email(email: str) -> User | None:
+    return User.by_email(email)
+
+
+def send_account_exists_email(user: User) -> None:
+    """Tell the owner of an address that someone tried to register it again, and how to get in."""
+    send_email_after_commit(
+        user.email, _l("Hai già un account"), "accounts/account_exists", locale=user.locale,
+        user=user, login_link=external_url("accounts.login"),
+        reset_link=external_url("accounts.forgot_password"),
+    )
+
+
+def account_exists_after_race(email: str) -> None:
+    """A concurrent registration of `email` won (the caller rolled back): answer as for a known address."""
+    existing = account_with_email(email)
+    if existing is not None:
+        send_account_exists_email(existing)
 
 
 def send_verification_email(user: User) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -34,13 +36,20 @@ def _limit(setting: str, fallback: str | None = None):
     return limiter.limit(value, methods=["POST"])
 
 
+def _login_account_key() -> str:
+    """The account a login attempt targets (hashed: no addresses in the limiter's storage)."""
+    email = normalise_email(request.form.get("email", ""))
+    return "login-account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _failed_login(response) -> bool:
+    # A successful login redirects; every other answer is a failed attempt.
+    return response.status_code != 302
+
+
 def _start_session(user: User, *, remember: bool = False) -> None:
     login_user(user, remember=remember)
     session.permanent = True
-
-
-def _email_taken_message() -> str:
-    return _("Esiste già un account con questo indirizzo e-mail.")
 
 
 def _token_error(purpose: tokens.Purpose, problem: tokens.TokenProblem, status: int = 400):
@@ -52,6 +61,8 @@ def _token_error(purpose: tokens.Purpose, problem: tokens.TokenProblem, status: 
 
 @bp.route("/accedi", methods=["GET", "POST"])
 @_limit("RATELIMIT_LOGIN")
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"], key_func=_login_account_key,
+               deduct_when=_failed_login)
 def login():
     next_url = safe_next_url(request.args.get("next"), url_for("ambito.home"))
     if current_user.is_authenticated and request.method == "GET":
@@ -94,35 +105,37 @@ def register():
         return redirect(url_for("accounts.profile"))
     form = RegisterForm()
     form.comune.choices = comune_choices(Comune.all_sorted())
-    email_taken = False
     if form.validate_on_submit():
+        # A new address gets an account and a verification link; a registered one gets, instead, an e-mail
+        # to its owner ("you already have an account"). The answer is the same page with the same status
+        # and the same work behind it, so it does not tell whether an address is registered.
         try:
-            user = operations.register(
+            operations.register(
                 email=form.email.data, display_name=form.display_name.data, password=form.password.data,
                 comune_id=comune_id_from(form.comune.data), registered_as=form.registered_as.data,
                 digest_frequency=form.digest_frequency.data, locale=str(get_locale() or "it"),
             )
         except operations.EmailTaken:
+            # A concurrent registration of the same address won: now it is a registered address.
             db.session.rollback()
-            email_taken = True
-            form.email.errors.append(_email_taken_message())
+            operations.account_exists_after_race(form.email.data)
         except operations.UnknownComune:
             db.session.rollback()
             form.comune.errors.append(_("Scegli un comune dall'elenco oppure «Altro comune»."))
+            return render_template("accounts/register.html", form=form), 400
         except operations.PasswordProblem as problem:
             db.session.rollback()
             form.password.errors.append(str(problem))
-        else:
-            db.session.commit()
-            _start_session(user)
-            flash(_("Registrazione completata. Ti abbiamo inviato un'e-mail a %(email)s: apri il link che contiene "
-                    "per verificare l'indirizzo e iniziare a partecipare.", email=user.email), "success")
-            if user.registered_as == "representative":
-                flash(_("Per partecipare a nome della tua organizzazione, chiedi di aderirvi (o di registrarla) "
-                        "dalla pagina del tuo profilo."), "info")
-            return redirect(url_for("accounts.profile"))
+            return render_template("accounts/register.html", form=form), 400
+        db.session.commit()
+        flash(_("Ti abbiamo inviato un'e-mail a %(email)s: apri il link che contiene per completare la "
+                "registrazione, poi accedi.", email=normalise_email(form.email.data)), "success")
+        if form.registered_as.data == "representative":
+            flash(_("Per partecipare a nome della tua organizzazione, dopo l'accesso chiedi di aderirvi (o di "
+                    "registrarla) dalla pagina del tuo profilo."), "info")
+        return redirect(url_for("accounts.login"))
     status = 400 if form.is_submitted() else 200
-    return render_template("accounts/register.html", form=form, email_taken=email_taken), status
+    return render_template("accounts/register.html", form=form), status
 
 
 @bp.get("/verifica-email/<token>")

@@ -8,8 +8,8 @@ from consulta.core.permissions import is_admin
 
 
 def can_administer(user: Any) -> bool:
-    """An admin whose account is not blocked."""
-    return is_admin(user) and user.blocked_at is None
+    """An admin whose account may act (core.permissions.may_act)."""
+    return is_admin(user)
 
 
 def is_self(actor: Any, target: Any) -> bool:

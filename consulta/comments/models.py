@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.permissions import facilitates, is_active_participant, is_authenticated
+from consulta.core.permissions import facilitates, is_active_participant, is_authenticated, may_act
 from consulta.extensions import db
 from consulta.proposals.models import Visibility
 
@@ -111,7 +111,7 @@ class Comment(db.Model):
                 and self.within_grace() and self.tavolo.phase_allows("comment"))
 
     def can_delete(self, user) -> bool:
-        return self.is_author(user) and not self.is_deleted and not user.is_blocked
+        return self.is_author(user) and not self.is_deleted and may_act(user)
 
     def can_moderate(self, user) -> bool:
         """May approve, hide or restore this comment and see its flags."""

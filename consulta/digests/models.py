@@ -124,7 +124,7 @@ class OutboxEmail(db.Model):
     # --- permissions -------------------------------------------------------
     @staticmethod
     def can_view_outbox(user) -> bool:
-        return is_admin(user) and user.blocked_at is None
+        return is_admin(user)
 
     def can_send_now(self, user) -> bool:
         """Admins may push a waiting or failed digest out now; a sent one never goes twice."""

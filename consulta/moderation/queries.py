@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from consulta.comments.models import Comment
 from consulta.core.audit import AuditEvent
-from consulta.core.permissions import is_admin, is_authenticated
+from consulta.core.permissions import is_admin, is_authenticated, is_facilitator
 from consulta.extensions import db
 from consulta.moderation.models import Flag
 from consulta.proposals.models import OUTCOME_LABELS, Proposal, ProposalState, Visibility
@@ -35,7 +35,7 @@ def moderated_tavolo_ids(user):
     """SQL: the ids of the tavoli `user` moderates (admins: every tavolo; others: none)."""
     if is_admin(user):
         return select(Tavolo.id)
-    if not (is_authenticated(user) and user.role == "facilitator" and user.blocked_at is None):
+    if not (is_facilitator(user)):
         return select(Tavolo.id).where(false())
     return select(tavolo_facilitator.c.tavolo_id).where(tavolo_facilitator.c.user_id == user.id)
 

@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, String, exists, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.permissions import is_admin, is_authenticated
+from consulta.core.permissions import is_admin, is_facilitator
 from consulta.core.states import Transition, TransitionTable
 from consulta.core.text import render_markdown
 from consulta.extensions import db
@@ -158,7 +158,7 @@ class Plan(db.Model):
         """Admins, and the facilitators of a tavolo of this plan (for the areas of their tavoli)."""
         if is_admin(user):
             return True
-        if not is_authenticated(user) or user.role != "facilitator" or user.blocked_at is not None:
+        if not is_facilitator(user):
             return False
         cache = self.__dict__.setdefault("_facilitator_cache", {})
         if user.id not in cache:
@@ -172,8 +172,10 @@ class Plan(db.Model):
     @staticmethod
     def preload_record_managers(plans, user) -> None:
         """Answer can_manage_record for many plans with one query (a page listing tavoli of several plans)."""
+        if is_admin(user) or not is_facilitator(user):
+            return  # answered without a query anyway
         plans = [plan for plan in plans if user.id not in plan.__dict__.get("_facilitator_cache", {})]
-        if not plans or not is_authenticated(user) or is_admin(user):
+        if not plans:
             return
         from consulta.tavoli.models import Tavolo, tavolo_facilitator
 

@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.permissions import facilitates, is_active_participant, is_authenticated
+from consulta.core.permissions import facilitates, is_active_participant, is_authenticated, may_act
 from consulta.core.states import Transition, TransitionTable
 from consulta.extensions import db
 
@@ -86,7 +86,7 @@ OFFLINE_CHANNELS = ("paper", "email", "meeting")
 
 
 def _author(proposal, user) -> bool:
-    return is_authenticated(user) and proposal.author_id == user.id and not user.is_blocked
+    return may_act(user) and proposal.author_id == user.id
 
 
 def _facilitator(proposal, user) -> bool:

@@ -11,7 +11,13 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.permissions import facilitates, is_active_participant, is_admin, is_authenticated
+from consulta.core.permissions import (
+    facilitates,
+    is_active_participant,
+    is_admin,
+    is_authenticated,
+    is_facilitator,
+)
 from consulta.core.states import Transition, TransitionTable
 from consulta.extensions import db
 
@@ -226,7 +232,7 @@ class Tavolo(db.Model):
     @staticmethod
     def can_use_facilitation(user) -> bool:
         """The facilitation area: facilitators (for their tavoli) and admins."""
-        return is_authenticated(user) and user.role in ("facilitator", "admin") and user.blocked_at is None
+        return is_facilitator(user)
 
 
 class ObjectiveStatus(StrEnum):

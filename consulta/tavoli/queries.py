@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, false, func, or_, select, true, union_all
 
-from consulta.core.permissions import is_admin, is_authenticated
+from consulta.core.permissions import is_admin, is_authenticated, is_facilitator
 from consulta.extensions import db
 from consulta.tavoli.models import Follow, Objective, Phase, Tavolo, tavolo_facilitator
 
@@ -27,7 +27,7 @@ def visible_tavoli_clause(user):
     if is_admin(user):
         return true()
     public = Tavolo.phase != Phase.draft
-    if is_authenticated(user) and user.role == "facilitator" and user.blocked_at is None:
+    if is_facilitator(user):
         facilitated = select(tavolo_facilitator.c.tavolo_id).where(tavolo_facilitator.c.user_id == user.id)
         return or_(public, Tavolo.id.in_(facilitated))
     return public
@@ -37,7 +37,7 @@ def facilitated_tavoli_clause(user):
     """SQL condition for the tavoli `user` works on in the facilitation area (admins: all)."""
     if is_admin(user):
         return true()
-    if not (is_authenticated(user) and user.role == "facilitator" and user.blocked_at is None):
+    if not (is_facilitator(user)):
         return false()
     return Tavolo.id.in_(select(tavolo_facilitator.c.tavolo_id).where(tavolo_facilitator.c.user_id == user.id))
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 import re
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from consulta.accounts.models import User
 from consulta.ambito.models import Comune
 from consulta.extensions import db
 
-from .helpers import audit_actions, link_in_mail, text, users_count
+from .helpers import (
+    DEFAULT_PASSWORD,
+    audit_actions,
+    link_in_mail,
+    path_of,
+    reload,
+    text,
+    users_count,
+    without_csrf,
+)
 
 
 def test_register_form_lists_the_comuni_of_the_ambito(client, ambito):
@@ -27,10 +37,10 @@ def test_register_form_lists_the_comuni_of_the_ambito(client, ambito):
     assert re.search(r'<input checked [^>]*name="digest_frequency"[^>]*value="weekly"', html)
 
 
-def test_a_citizen_registers_is_logged_in_and_verifies_the_address(client, registration, smtp_sink):
+def test_a_citizen_registers_verifies_the_address_and_logs_in(client, registration, smtp_sink):
     response = client.post("/registrati", data=registration(email="Giulia.Ferri@Example.org"))
     assert response.status_code == 302
-    assert response.headers["Location"] == "/profilo/"
+    assert response.headers["Location"] == "/accedi"
 
     user = db.session.execute(select(User)).scalar_one()
     assert user.email == "giulia.ferri@example.org"
@@ -43,10 +53,10 @@ def test_a_citizen_registers_is_logged_in_and_verifies_the_address(client, regis
     assert user.check_password(registration()["password"])
     assert audit_actions(user) == ["user.register"]
 
-    profile = text(client.get("/profilo/"))
-    assert "Registrazione completata" in profile
-    assert "Da verificare" in profile
-    assert "non è ancora verificato" in profile
+    page = text(client.get("/accedi"))
+    assert "Ti abbiamo inviato un'e-mail a giulia.ferri@example.org" in page
+    # Registering does not log in (an address that already has an account could not): the link does.
+    assert client.get("/profilo/").status_code == 302
 
     path = link_in_mail(smtp_sink, "giulia.ferri@example.org", "/verifica-email/")
     message = smtp_sink.to("giulia.ferri@example.org")[0]
@@ -58,9 +68,10 @@ def test_a_citizen_registers_is_logged_in_and_verifies_the_address(client, regis
 
     response = client.get(path)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/profilo/"
+    assert response.headers["Location"] == "/accedi?next=/profilo/"
+    assert "Indirizzo e-mail verificato" in text(client.get(response.headers["Location"]))
+    client.login(user)
     profile = text(client.get("/profilo/"))
-    assert "Indirizzo e-mail verificato" in profile
     assert "Verificato" in profile and "Da verificare" not in profile
     user = db.session.get(User, user.id)
     assert user.is_verified and user.can_contribute
@@ -75,8 +86,9 @@ def test_other_comune_and_representative_and_digest_choice(client, registration)
     assert user.comune_id is None
     assert user.registered_as == "representative"
     assert user.digest_frequency == "off"
+    assert "chiedi di aderirvi" in text(client.get("/accedi"))
+    client.login(user)
     profile = text(client.get("/profilo/"))
-    assert "chiedi di aderirvi" in profile
     assert 'href="/organizzazioni/richiesta"' in profile
     assert "Altro comune" in profile
 
@@ -137,15 +149,49 @@ def test_a_comune_removed_meanwhile_is_refused(client, registration):
     assert users_count() == 0
 
 
-def test_duplicate_email_in_another_case_is_refused_with_a_way_out(client, registration, create_user, smtp_sink):
+def test_a_registered_address_gets_the_same_answer_and_its_owner_a_way_in(app, registration, create_user,
+                                                                           smtp_sink):
+    """Registration does not tell whether an address has an account: same status, same page, same flash;
+    the owner of the address (and only they) learn it, by e-mail."""
+    owner = create_user(email="giulia.ferri@example.org", display_name="Giulia Prima")
+    taken, free = app.test_client(), app.test_client()
+    answers = []
+    for client, email in ((taken, "GIULIA.Ferri@example.ORG"), (free, "nuova.persona@example.org")):
+        response = client.post("/registrati", data=registration(email=email))
+        page = client.get(response.headers["Location"])
+        answers.append((response.status_code, response.headers["Location"],
+                        without_csrf(text(page)).replace(email.lower(), "ADDRESS")))
+    assert answers[0] == answers[1]
+    assert "Esiste già" not in answers[0][2]
+    assert users_count() == 2
+
+    smtp_sink.wait_for(2)
+    message = smtp_sink.to(owner.email)[0]
+    assert message["Subject"] == "Hai già un account"
+    body = smtp_sink.text_of(message)
+    assert "Ciao Giulia Prima" in body
+    assert {path_of(link) for link in smtp_sink.links_in(message)} >= {"/accedi", "/password/dimenticata"}
+    assert smtp_sink.to("nuova.persona@example.org")[0]["Subject"] == "Conferma il tuo indirizzo e-mail"
+    # The existing account is untouched: its password still works, nobody registered it again.
+    assert reload(owner).display_name == "Giulia Prima" and reload(owner).check_password(DEFAULT_PASSWORD)
+
+
+def test_both_registration_paths_hash_the_password_once(app, client, registration, create_user, monkeypatch):
+    """The existing-address path does the same expensive work as a new account (no ~1 s difference)."""
     create_user(email="giulia.ferri@example.org")
-    response = client.post("/registrati", data=registration(email="GIULIA.Ferri@example.ORG"))
-    html = text(response)
-    assert response.status_code == 400
-    assert "Esiste già un account con questo indirizzo e-mail." in html
-    assert 'href="/password/dimenticata"' in html
-    assert users_count() == 1
-    assert smtp_sink.messages == []
+    calls = []
+    real_hash = PasswordHasher.hash
+
+    def counting_hash(self, password, *args, **kwargs):
+        calls.append(password)
+        return real_hash(self, password, *args, **kwargs)
+
+    monkeypatch.setattr(PasswordHasher, "hash", counting_hash)
+    for email in ("giulia.ferri@example.org", "nuova.persona@example.org"):
+        calls.clear()
+        response = client.post("/registrati", data=registration(email=email))
+        assert response.status_code == 302
+        assert calls == [DEFAULT_PASSWORD], email
 
 
 def test_the_unique_index_also_catches_a_concurrent_duplicate(app, monkeypatch):
@@ -156,7 +202,7 @@ def test_the_unique_index_also_catches_a_concurrent_duplicate(app, monkeypatch):
                            check_password=False)
     db.session.commit()
     # The race: the other request's row was not there yet when this one checked.
-    monkeypatch.setattr(operations, "email_in_use", lambda *args, **kwargs: False)
+    monkeypatch.setattr(operations, "account_with_email", lambda *args, **kwargs: None)
     with pytest.raises(operations.EmailTaken):
         operations.register(email="Giulia.Ferri@example.org", display_name="Seconda",
                             password="Prova-della-Consulta-42", comune_id=None,

@@ -77,7 +77,8 @@ NEEDS_VERIFIED_LOGIN = {"anonymous": LOGIN, "unverified": 403, "blocked_admin": 
 ORGANISATION_TABLE_ROWS = [
     ("GET", "/organizzazioni/", None, dict.fromkeys(ROLES, 200)),
     ("GET", "/organizzazioni/{verified}/", None, dict.fromkeys(ROLES, 200)),
-    ("GET", "/organizzazioni/{pending}/", None, {**dict.fromkeys(ROLES, 404), "admin": 200, "blocked_admin": 200}),
+    # A blocked admin has no admin power (core.permissions.may_act): a pending request stays hidden.
+    ("GET", "/organizzazioni/{pending}/", None, {**dict.fromkeys(ROLES, 404), "admin": 200}),
     ("GET", "/organizzazioni/richiesta", None, {**dict.fromkeys(ROLES, 200), **NEEDS_VERIFIED_LOGIN}),
     ("POST", "/organizzazioni/richiesta", "form", {**dict.fromkeys(ROLES, 302), **NEEDS_VERIFIED_LOGIN}),
     ("GET", "/organizzazioni/adesione", None, {**dict.fromkeys(ROLES, 200), **NEEDS_VERIFIED_LOGIN}),

@@ -78,8 +78,10 @@ EDIT_EXPECTED = {"anonymous": 302, "participant": 403, "representative": 403, "f
 
 
 @pytest.mark.parametrize("role", list(EDIT_EXPECTED))
-def test_nobody_but_the_author_edits(cast, open_tavolo, create_proposal, login_as, role):
-    proposal = create_proposal(open_tavolo, cast.unverified, title="Di un altro")
+def test_nobody_but_the_author_edits(cast, open_tavolo, create_proposal, create_user, login_as, role):
+    # The author is a third person who may act (an unverified account cannot submit: core.permissions.may_act).
+    author = create_user(email="terza.persona@example.org", display_name="Terza Persona")
+    proposal = create_proposal(open_tavolo, author, title="Di un altro")
 
     response = login_as(cast.get(role)).post(f"/proposte/{proposal.id}/modifica",
                                              data={"title": "Preso", "body": "Preso"})
