@@ -22,6 +22,7 @@ from consulta.accounts.forms import (
 )
 from consulta.accounts.models import User, normalise_email
 from consulta.ambito.models import Comune
+from consulta.core.mail import last_queued_email
 from consulta.core.views import safe_next_url
 from consulta.extensions import db, limiter
 
@@ -115,7 +116,7 @@ def register():
         else:
             db.session.commit()
             _start_session(user)
-            flash(_("Registrazione completata. Ti abbiamo inviato un'e-mail a %(email)s: apri il link che contiene "
+            flash(_("Registrazione completata. Ti stiamo inviando un'e-mail a %(email)s: apri il link che contiene "
                     "per verificare l'indirizzo e iniziare a partecipare.", email=user.email), "success")
             if user.registered_as == "representative":
                 flash(_("Per partecipare a nome della tua organizzazione, chiedi di aderirvi (o di registrarla) "
@@ -149,7 +150,7 @@ def resend_verification():
     else:
         operations.send_verification_email(user)
         db.session.commit()
-        flash(_("Ti abbiamo inviato un nuovo link di verifica a %(email)s.", email=user.email), "success")
+        flash(_("Ti stiamo inviando un nuovo link di verifica a %(email)s.", email=user.email), "success")
     return redirect(url_for("accounts.profile"))
 
 
@@ -225,8 +226,9 @@ def profile():
                   "success" if changes else "info")
             return redirect(url_for("accounts.profile"))
     status = 400 if form.is_submitted() else 200
-    return render_template("accounts/profile.html", form=form, user=user,
-                           membership=user.membership), status
+    verification_mail = None if user.is_verified else last_queued_email(user, "accounts/verify_email")
+    return render_template("accounts/profile.html", form=form, user=user, membership=user.membership,
+                           verification_mail=verification_mail), status
 
 
 def _valid_with_current_password(form, user: User) -> bool:
@@ -273,7 +275,7 @@ def change_email():
                 form.email.errors.append(_("Questo indirizzo è già usato da un altro account."))
             else:
                 db.session.commit()
-                flash(_("Ti abbiamo inviato un link a %(email)s: il tuo indirizzo cambierà quando lo aprirai. "
+                flash(_("Ti stiamo inviando un link a %(email)s: il tuo indirizzo cambierà quando lo aprirai. "
                         "Fino ad allora resta valido quello attuale.",
                         email=normalise_email(form.email.data)), "info")
                 return redirect(url_for("accounts.profile"))
