@@ -5,7 +5,6 @@ by the outbox sender, nothing written on rollback)."""
 from __future__ import annotations
 
 import pytest
-
 from sqlalchemy import select
 
 from consulta.core.mail import build_email, external_url, send_email_after_commit

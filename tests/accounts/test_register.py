@@ -27,7 +27,7 @@ def test_register_form_lists_the_comuni_of_the_ambito(client, ambito):
     assert re.search(r'<input checked [^>]*name="digest_frequency"[^>]*value="weekly"', html)
 
 
-def test_a_citizen_registers_is_logged_in_and_verifies_the_address(client, registration, smtp_sink):
+def test_a_citizen_registers_is_logged_in_and_verifies_the_address(deliver_outbox, client, registration, smtp_sink):
     response = client.post("/registrati", data=registration(email="Giulia.Ferri@Example.org"))
     assert response.status_code == 302
     assert response.headers["Location"] == "/profilo/"
@@ -48,6 +48,7 @@ def test_a_citizen_registers_is_logged_in_and_verifies_the_address(client, regis
     assert "Da verificare" in profile
     assert "non è ancora verificato" in profile
 
+    deliver_outbox()
     path = link_in_mail(smtp_sink, "giulia.ferri@example.org", "/verifica-email/")
     message = smtp_sink.to("giulia.ferri@example.org")[0]
     assert message["Subject"] == "Conferma il tuo indirizzo e-mail"
@@ -110,7 +111,7 @@ LONG = "x" * 300
     ({"registered_as": "admin"}, "Scelta non valida."),
     ({"digest_frequency": "hourly"}, "Scelta non valida."),
 ])
-def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(client, registration, smtp_sink,
+def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(deliver_outbox, client, registration, smtp_sink,
                                                                   overrides, field_message):
     data = registration(**overrides)
     response = client.post("/registrati", data=data)
@@ -122,6 +123,7 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(client, regist
     # The rest of the input is kept.
     if "display_name" not in overrides:
         assert 'value="Giulia Ferri"' in html
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 
@@ -137,7 +139,7 @@ def test_a_comune_removed_meanwhile_is_refused(client, registration):
     assert users_count() == 0
 
 
-def test_duplicate_email_in_another_case_is_refused_with_a_way_out(client, registration, create_user, smtp_sink):
+def test_duplicate_email_in_another_case_is_refused_with_a_way_out(deliver_outbox, client, registration, create_user, smtp_sink):
     create_user(email="giulia.ferri@example.org")
     response = client.post("/registrati", data=registration(email="GIULIA.Ferri@example.ORG"))
     html = text(response)
@@ -145,6 +147,7 @@ def test_duplicate_email_in_another_case_is_refused_with_a_way_out(client, regis
     assert "Esiste già un account con questo indirizzo e-mail." in html
     assert 'href="/password/dimenticata"' in html
     assert users_count() == 1
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 
