@@ -317,9 +317,9 @@ def deliver_outbox(app):
     """Run the real outbox sender (`flask send-mail`, one round) against the test database, as the
     worker beside the web server would after a request: every due e-mail goes to the SMTP sink (or
     to the server of `on`, another app from make_app). Returns the run's MailSummary."""
-    from consulta.digests.sender import MailRun
-
     def run(on=None):
+        from consulta.digests.sender import MailRun
+
         target = on or app
         db.session.commit()
         # Its own app context, hence its own database session, as the sender process has.

@@ -180,7 +180,7 @@ def test_two_senders_on_postgresql_deliver_each_mail_exactly_once(app, backend, 
     if backend != "postgresql":
         pytest.skip("parallel senders claim with SKIP LOCKED, a PostgreSQL feature; on SQLite run one")
     person = create_user(email="modello@example.org", verified=False)
-    for n in range(60):  # 60 addresses (hashing 120 passwords would only slow the test down)
+    for n in range(60):  # 60 addresses (hashing 60 passwords would only slow the test down)
         send_email_after_commit(f"m{n:03d}@example.org", "Conferma il tuo indirizzo e-mail", "accounts/verify_email",
                                 user=person, link="http://localhost/verifica-email/x", hours=72)
     db.session.commit()
