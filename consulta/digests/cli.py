@@ -75,7 +75,7 @@ def register(app: Flask) -> None:
         click.echo(f"send-mail: invio della posta in uscita ogni {pause:g} s (Ctrl-C per fermare).", err=True)
         while not stopping:
             try:
-                summary = MailRun(limit=limit).run()
+                summary = MailRun(limit=limit, stop=lambda: bool(stopping)).run()
             except Exception:  # the database restarting, say: try again at the next round
                 log.exception("send-mail: round failed")
                 db.session.rollback()

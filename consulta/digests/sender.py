@@ -577,8 +577,9 @@ class MailRun:
     admin's "send now"), oldest first, each claimed with SKIP LOCKED: any number of senders may
     run at once on PostgreSQL. Built digests are the job of DigestRun (flask send-digests)."""
 
-    def __init__(self, limit: int | None = None):
+    def __init__(self, limit: int | None = None, stop: Callable[[], bool] | None = None):
         self.limit = limit
+        self.stop = stop or (lambda: False)  # asked between two e-mails (SIGTERM in --loop mode)
         self.summary = MailSummary()
         self.worker = worker_name()
         self.connection_failures = 0
@@ -597,7 +598,7 @@ class MailRun:
         link = SMTPLink()
         try:
             for index, row_id in enumerate(due):
-                if self.summary.smtp_unreachable is not None:
+                if self.summary.smtp_unreachable is not None or self.stop():
                     self.summary.postponed = len(due) - index
                     break
                 self._send(row_id, link)
