@@ -15,7 +15,7 @@ from .helpers import DEFAULT_PASSWORD, path_of
 pytestmark = pytest.mark.browser
 
 
-def test_a_person_registers_verifies_logs_out_and_logs_in(page, axe, ambito, smtp_sink):
+def test_a_person_registers_verifies_logs_out_and_logs_in(page, axe, ambito, smtp_sink, deliver_outbox):
     page.goto("/")
     page.get_by_role("link", name="Registrati per partecipare").click()
     assert page.locator("h1").inner_text() == "Registrati"
@@ -36,8 +36,10 @@ def test_a_person_registers_verifies_logs_out_and_logs_in(page, axe, ambito, smt
     page.wait_for_url("**/profilo/")
     assert "Registrazione completata" in page.locator(".flash-messages").inner_text()
     assert page.get_by_text("Da verificare").is_visible()
+    assert page.get_by_text("L'e-mail di verifica è in invio.").is_visible()
     axe(page)
 
+    deliver_outbox()
     smtp_sink.wait_for(1)
     message = smtp_sink.to("marta.conti@example.org")[0]
     link = [url for url in smtp_sink.links_in(message) if "/verifica-email/" in url][0]
