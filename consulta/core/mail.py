@@ -91,9 +91,12 @@ def queue_email(to: str, subject: Any, template: str, *, locale: str | None = No
     message = build_email(to, subject, template, locale=locale, **context)
     if recipient is None and isinstance(context.get("user"), User):
         recipient = context["user"]
+    if recipient is not None and recipient.id is None and recipient in db.session:
+        db.session.flush()  # a person registered in this very transaction
     now = utcnow()
     row = OutboxEmail(
-        kind=OutboxKind.immediate, recipient=recipient, to_address=to, template=template[:120],
+        kind=OutboxKind.immediate, recipient_id=getattr(recipient, "id", None), to_address=to,
+        template=template[:120],
         locale=(locale or str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "it")))[:5],
         subject=message.subject[:300], body_text=message.body, body_html=message.html, headers={},
         attachments=list(attachments) if attachments else None, notification_count=0,

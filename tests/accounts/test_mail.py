@@ -77,7 +77,7 @@ def test_queued_email_is_dropped_on_rollback(app, dummy_user, smtp_sink, deliver
     assert smtp_sink.messages == []
 
 
-def test_a_rolled_back_request_writes_no_outbox_row(client, registration, deliver_outbox, smtp_sink):
+def test_a_rolled_back_request_writes_no_outbox_row(client, registration, deliver_outbox, smtp_sink, monkeypatch):
     """A registration that fails after the e-mail was queued (the password is refused by the
     operation, the view rolls back) leaves no row and sends nothing."""
     from consulta.accounts import operations
@@ -90,11 +90,8 @@ def test_a_rolled_back_request_writes_no_outbox_row(client, registration, delive
         calls.append(len(outbox()))
         raise operations.UnknownComune()
 
-    operations.send_verification_email = queue_then_fail
-    try:
-        response = client.post("/registrati", data=registration())
-    finally:
-        operations.send_verification_email = original
+    monkeypatch.setattr(operations, "send_verification_email", queue_then_fail)
+    response = client.post("/registrati", data=registration())
     assert response.status_code == 400 and calls == [1]   # the row existed inside the transaction
     assert outbox() == []
     assert deliver_outbox().sent == 0 and smtp_sink.messages == []

@@ -216,3 +216,35 @@ def test_the_sender_loop_delivers_what_requests_queue_and_stops_on_sigterm(app, 
     assert loop.returncode == 0, out + err
     assert len(sink.messages) == 2
     assert {row.status for row in rows()} == {"sent"}
+
+
+@pytest.mark.committing
+def test_a_sender_killed_midway_loses_nothing_and_the_next_one_doubles_nothing(app, backend, start_sink,
+                                                                              create_user):
+    if backend != "postgresql":
+        # Two process starts cost seconds; the delivery steps are the digests' (test_faults.py runs this on both).
+        pytest.skip("one backend is enough for the process-level kill")
+    person = create_user(email="modello@example.org", verified=False)
+    expected = [f"k{n:02d}@example.org" for n in range(16)]
+    for address in expected:
+        send_email_after_commit(address, "Conferma il tuo indirizzo e-mail", "accounts/verify_email",
+                                user=person, link="http://localhost/verifica-email/x", hours=72)
+    db.session.commit()
+    db.session.remove()
+    slow = start_sink(SlowSink(delay=0.05))
+    env = command_env(app, slow)
+
+    sender = start_sender(env)
+    slow.wait_for(4, timeout=60)
+    os.kill(sender.pid, signal.SIGKILL)
+    sender.communicate(timeout=10)
+    assert sender.returncode == -signal.SIGKILL
+    assert len(slow.messages) < 16, "the kill came too late to test anything"
+
+    rerun = start_sender(env)
+    out, err = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, out + err
+    assert sorted(str(m["To"]) for m in slow.messages) == expected, "every e-mail exactly once"
+    statuses = [row.status for row in rows()]
+    # The message the kill interrupted after its end: delivered, its row still `sending`, never resent.
+    assert set(statuses) <= {"sent", "sending"} and statuses.count("sending") <= 1
