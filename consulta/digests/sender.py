@@ -219,13 +219,15 @@ VERBATIM_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 
 
 class _MailPolicy(EmailPolicy):
-    """The SMTP policy, except that VERBATIM_HEADERS are written as given (folded only at ", ")."""
+    """The SMTP policy, except that VERBATIM_HEADERS are written as given (folded only between <…> items)."""
 
     def _verbatim(self, name: str, value: str) -> str | None:
         text = str(value)
         if name.lower() not in VERBATIM_HEADERS or not text.isascii() or "\n" in text or "\r" in text:
             return None
-        return f"{name}: " + f",{self.linesep} ".join(part.strip() for part in text.split(",")) + self.linesep
+        # Fold only between two <…> items: a comma inside a URL stays where it is.
+        items = re.split(r"(?<=>)\s*,\s*(?=<)", text.strip())
+        return f"{name}: " + f",{self.linesep} ".join(items) + self.linesep
 
     def fold(self, name, value):
         return self._verbatim(name, value) or super().fold(name, value)
