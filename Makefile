@@ -41,8 +41,12 @@ migrate: install
 demo: migrate
 	$(BIN)/flask demo
 
+# The web server and, beside it, the outbox sender (`flask send-mail --loop`): requests only write
+# e-mails into the outbox, the sender delivers them. Both stop together (Ctrl-C).
 run: demo
 	@echo "Consulta: http://$(HOST):$(PORT)"
+	@$(BIN)/flask send-mail --loop --interval 2 & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null; wait $$sender 2>/dev/null' EXIT; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # Two workers (the machine has two cores); the run ends with its 15 slowest tests, so cost creep shows.

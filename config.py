@@ -93,12 +93,18 @@ class Config:
     PROPOSALS_PER_PAGE = 20
     MAX_PER_PAGE = 100
 
+    # Every e-mail goes through the outbox (docs/mail.md): SMTP socket timeout in seconds, attempts
+    # and first retry delay of immediate e-mails, pause of `flask send-mail --loop`.
+    SMTP_TIMEOUT = 10
+    MAIL_MAX_ATTEMPTS = 6
+    MAIL_RETRY_BASE_SECONDS = 30
+    MAIL_SEND_INTERVAL = 5
+
     # E-mail digests (see docs/digests.md).
     DIGEST_MAX_ATTEMPTS = 5
     DIGEST_RETRY_BASE_SECONDS = 300
     DIGEST_SENDING_TIMEOUT = 900
     DIGEST_RESEND_INTERRUPTED = False
-    DIGEST_SMTP_TIMEOUT = 30
     DIGEST_SMTP_GIVE_UP_AFTER = 3
     DIGEST_UNSUBSCRIBE_MAILTO = ""
     DIGEST_DEADLINE_DAYS = 3

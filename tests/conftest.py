@@ -132,6 +132,8 @@ class SMTPSink:
     port: int = 0
     messages: list[email.message.EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    # The bytes of each message exactly as they arrived (after DATA), for checks on the wire format.
+    raw: list[bytes] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler protocol
@@ -139,12 +141,14 @@ class SMTPSink:
         with self._lock:
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.raw.append(bytes(envelope.original_content or envelope.content))
         return "250 Message accepted for delivery"
 
     def clear(self) -> None:
         with self._lock:
             self.messages.clear()
             self.envelopes.clear()
+            self.raw.clear()
 
     def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[email.message.EmailMessage]:
         deadline = time.monotonic() + timeout
@@ -306,6 +310,25 @@ def make_app(database_url, smtp_sink, app):
         with other.app_context():
             db.engines[None] = engine
             db.engine.dispose()
+
+
+@pytest.fixture
+def deliver_outbox(app):
+    """Run the real outbox sender (`flask send-mail`, one round) against the test database, as the
+    worker beside the web server would after a request: every due e-mail goes to the SMTP sink (or
+    to the server of `on`, another app from make_app). Returns the run's MailSummary."""
+    def run(on=None):
+        from consulta.digests.sender import MailRun
+
+        target = on or app
+        db.session.commit()
+        # Its own app context, hence its own database session, as the sender process has.
+        with target.app_context():
+            summary = MailRun().run()
+        db.session.expire_all()
+        return summary
+
+    return run
 
 
 @pytest.fixture

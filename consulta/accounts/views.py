@@ -24,6 +24,7 @@ from consulta.accounts.forms import (
 )
 from consulta.accounts.models import User, normalise_email
 from consulta.ambito.models import Comune
+from consulta.core.mail import last_queued_email
 from consulta.core.views import safe_next_url
 from consulta.extensions import db, limiter
 
@@ -128,7 +129,7 @@ def register():
             form.password.errors.append(str(problem))
             return render_template("accounts/register.html", form=form), 400
         db.session.commit()
-        flash(_("Ti abbiamo inviato un'e-mail a %(email)s: apri il link che contiene per completare la "
+        flash(_("Ti stiamo inviando un'e-mail a %(email)s: apri il link che contiene per completare la "
                 "registrazione, poi accedi.", email=normalise_email(form.email.data)), "success")
         if form.registered_as.data == "representative":
             flash(_("Per partecipare a nome della tua organizzazione, dopo l'accesso chiedi di aderirvi (o di "
@@ -162,7 +163,7 @@ def resend_verification():
     else:
         operations.send_verification_email(user)
         db.session.commit()
-        flash(_("Ti abbiamo inviato un nuovo link di verifica a %(email)s.", email=user.email), "success")
+        flash(_("Ti stiamo inviando un nuovo link di verifica a %(email)s.", email=user.email), "success")
     return redirect(url_for("accounts.profile"))
 
 
@@ -238,8 +239,9 @@ def profile():
                   "success" if changes else "info")
             return redirect(url_for("accounts.profile"))
     status = 400 if form.is_submitted() else 200
-    return render_template("accounts/profile.html", form=form, user=user,
-                           membership=user.membership), status
+    verification_mail = None if user.is_verified else last_queued_email(user, "accounts/verify_email")
+    return render_template("accounts/profile.html", form=form, user=user, membership=user.membership,
+                           verification_mail=verification_mail), status
 
 
 def _valid_with_current_password(form, user: User) -> bool:
@@ -286,7 +288,7 @@ def change_email():
                 form.email.errors.append(_("Questo indirizzo è già usato da un altro account."))
             else:
                 db.session.commit()
-                flash(_("Ti abbiamo inviato un link a %(email)s: il tuo indirizzo cambierà quando lo aprirai. "
+                flash(_("Ti stiamo inviando un link a %(email)s: il tuo indirizzo cambierà quando lo aprirai. "
                         "Fino ad allora resta valido quello attuale.",
                         email=normalise_email(form.email.data)), "info")
                 return redirect(url_for("accounts.profile"))

@@ -1,33 +1,28 @@
-"""The one e-mail sender every domain uses.
+"""The one way every domain sends an e-mail: a row in the outbox.
 
 A message is rendered from two templates, `templates/<domain>/emails/<name>.txt`
-and `.html`, into one multipart/alternative message and sent through Flask-Mail.
-
-Immediate e-mails (verification, password reset, convocations) must leave only
-once the data they talk about is committed. Operations therefore call
-`send_email_after_commit(...)`: the message is rendered at once (in the
-request's locale, with the request's data) and held on the database session;
-it is sent when that session commits and dropped if it rolls back. Code that
-has already committed may call `send_email(...)` directly.
+and `.html` (at once, in the recipient's or the request's locale, with the
+request's data) and written as an `OutboxEmail` row (kind `immediate`) in the
+caller's database transaction: it exists if and only if the data it talks about
+was committed, and a rolled-back request leaves no row. The sender
+(`flask send-mail`, consulta/digests/sender.py) delivers it after the commit,
+exactly once, with retries and an SMTP timeout: a request never talks to SMTP.
+See docs/mail.md.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from typing import Any
 
 from flask import current_app, has_request_context
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_mail import Message
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from consulta.extensions import db, mail
+from consulta.core.db import utcnow
+from consulta.extensions import db
 
 log = logging.getLogger(__name__)
-
-_PENDING_KEY = "consulta_pending_emails"
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -54,7 +49,7 @@ def _template_paths(template: str) -> tuple[str, str]:
 
 
 def build_email(to: str, subject: Any, template: str, *, locale: str | None = None, **context: Any) -> Message:
-    """Render the text and HTML parts of `template` into one Flask-Mail message.
+    """Render the text and HTML parts of `template` into one message (not sent: see queue_email).
 
     `locale` renders the message in the recipient's language (e.g. `user.locale`)
     instead of the current request's.
@@ -81,42 +76,52 @@ def build_email(to: str, subject: Any, template: str, *, locale: str | None = No
     return render()
 
 
-def deliver(message: Message) -> bool:
-    """Hand a message to the SMTP server; a failure is logged, never raised to the user."""
-    try:
-        mail.send(message)
-    except (smtplib.SMTPException, OSError):
-        log.exception("Could not send e-mail %r to %s", message.subject, message.recipients)
-        return False
-    return True
+def queue_email(to: str, subject: Any, template: str, *, locale: str | None = None,
+                recipient: Any = None, attachments: list[dict[str, str]] | None = None,
+                **context: Any):
+    """Render now and write the outbox row in the current transaction; return it (flushed).
 
+    `recipient`: the account the e-mail is for (default: the `user` of the context when it is a
+    User); None for an address without an account. `attachments`: text files as
+    [{"filename", "content_type", "content"}] (e.g. a meeting's .ics).
+    """
+    from consulta.accounts.models import User
+    from consulta.digests.models import OutboxEmail, OutboxKind, OutboxStatus
 
-def send_email(to: str, subject: Any, template: str, *, locale: str | None = None, **context: Any) -> bool:
-    """Render and send now. Call it only after the data the e-mail refers to is committed."""
-    return deliver(build_email(to, subject, template, locale=locale, **context))
+    message = build_email(to, subject, template, locale=locale, **context)
+    if recipient is None and isinstance(context.get("user"), User):
+        recipient = context["user"]
+    if recipient is not None and recipient.id is None and recipient in db.session:
+        db.session.flush()  # a person registered in this very transaction
+    now = utcnow()
+    row = OutboxEmail(
+        kind=OutboxKind.immediate, recipient_id=getattr(recipient, "id", None), to_address=to,
+        template=template[:120],
+        locale=(locale or str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "it")))[:5],
+        subject=message.subject[:300], body_text=message.body, body_html=message.html, headers={},
+        attachments=list(attachments) if attachments else None, notification_count=0,
+        status=OutboxStatus.pending, attempts=0, next_attempt_at=now, created_at=now,
+    )
+    db.session.add(row)
+    db.session.flush()
+    log.info("E-mail %s queued as outbox row %s", template, row.id)
+    return row
 
 
 def send_email_after_commit(to: str, subject: Any, template: str, *, locale: str | None = None,
                             **context: Any) -> None:
-    """Render now, send when the current database session commits (dropped on rollback)."""
-    message = build_email(to, subject, template, locale=locale, **context)
-    db.session.info.setdefault(_PENDING_KEY, []).append(message)
+    """Render now and write the e-mail into the outbox in the current transaction: the sender
+    delivers it once the transaction has committed; a rollback leaves nothing to send."""
+    queue_email(to, subject, template, locale=locale, **context)
 
 
-def pending_emails() -> list[Message]:
-    """The messages waiting for the current session's commit (for tests and debugging)."""
-    return list(db.session.info.get(_PENDING_KEY, ()))
+def last_queued_email(user: Any, template: str):
+    """The latest outbox row of `template` for `user` (e.g. their verification e-mail), or None:
+    lets a page tell whether it left, is still being tried, or could not leave."""
+    from sqlalchemy import select
 
+    from consulta.digests.models import OutboxEmail
 
-@event.listens_for(Session, "after_commit")
-def _send_pending(session: Session) -> None:
-    messages = session.info.pop(_PENDING_KEY, None)
-    for message in messages or ():
-        deliver(message)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, previous_transaction) -> None:
-    # Only the outermost transaction decides; a rolled-back savepoint keeps the queue.
-    if previous_transaction.parent is None and not previous_transaction.nested:
-        session.info.pop(_PENDING_KEY, None)
+    return db.session.execute(
+        select(OutboxEmail).where(OutboxEmail.recipient_id == user.id, OutboxEmail.template == template)
+        .order_by(OutboxEmail.id.desc()).limit(1)).scalar_one_or_none()

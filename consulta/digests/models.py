@@ -1,4 +1,9 @@
-"""The outbox: one row per e-mail digest, written before it is sent."""
+"""The outbox: one row per e-mail (a digest or an immediate message), written before it is sent.
+
+Immediate e-mails (verification, password reset, convocations…) are written by
+`consulta.core.mail.queue_email` in the request's own transaction; digests by the
+digest worker. The same sender delivers both (see docs/mail.md and docs/digests.md).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ if TYPE_CHECKING:
 
 class OutboxKind(StrEnum):
     digest = "digest"
+    immediate = "immediate"   # an e-mail a request queued (verification, reset, convocation…)
 
 
 class OutboxStatus(StrEnum):
@@ -53,6 +59,11 @@ OUTBOX_STATUS_LABELS = {
     "cancelled": _l("Annullata"),
 }
 
+OUTBOX_KIND_LABELS = {
+    "digest": _l("Riepilogo"),
+    "immediate": _l("E-mail"),
+}
+
 OUTBOX_STATUS_COLOURS = {
     "pending": "warning",
     "sending": "info",
@@ -73,14 +84,20 @@ class OutboxEmail(db.Model):
         CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_has_date"),
         CheckConstraint("status != 'sending' OR claimed_at IS NOT NULL", name="sending_is_claimed"),
         CheckConstraint("status != 'failed' OR last_error IS NOT NULL", name="failed_has_error"),
+        # A digest always belongs to one person and one period; immediate e-mails have neither key.
+        CheckConstraint("kind != 'digest' OR (recipient_id IS NOT NULL AND period_key IS NOT NULL)",
+                        name="digest_has_recipient_period"),
         Index("ix_outbox_email_status_due", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # The person the e-mail is for; None for an address without an account.
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = enum_column(OutboxKind, default=OutboxKind.digest)
-    # "daily:2026-11-23" or "weekly:2026-W48" (dates in Europe/Rome).
-    period_key: Mapped[str] = mapped_column(String(32))
+    # Digests: "daily:2026-11-23" or "weekly:2026-W48" (dates in Europe/Rome); None for immediate e-mails.
+    period_key: Mapped[str | None] = mapped_column(String(32))
+    # Immediate e-mails: the template they were rendered from ("accounts/verify_email").
+    template: Mapped[str | None] = mapped_column(String(120))
     # The address when the digest was written: a later change of address does not redirect it.
     to_address: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="it")
@@ -89,6 +106,8 @@ class OutboxEmail(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     # Extra headers (List-Unsubscribe, List-Unsubscribe-Post).
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Files attached to an immediate e-mail: [{"filename", "content_type", "content"}] (text content).
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     notification_count: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = enum_column(OutboxStatus, default=OutboxStatus.pending)
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -100,10 +119,14 @@ class OutboxEmail(db.Model):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
 
-    recipient: Mapped[User] = relationship()
+    recipient: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
-        return f"<OutboxEmail {self.id} {self.period_key} {self.status}>"
+        return f"<OutboxEmail {self.id} {self.kind} {self.period_key or self.template} {self.status}>"
+
+    @property
+    def kind_label(self) -> str:
+        return str(OUTBOX_KIND_LABELS[self.kind])
 
     def move_to(self, target: str) -> None:
         """The only way the delivery code changes `status`; refuses moves the lifecycle does not have."""
@@ -127,7 +150,7 @@ class OutboxEmail(db.Model):
         return is_admin(user)
 
     def can_send_now(self, user) -> bool:
-        """Admins may push a waiting or failed digest out now; a sent one never goes twice."""
+        """Admins may push a waiting or failed e-mail out now; a sent one never goes twice."""
         return self.can_view_outbox(user) and self.status in (OutboxStatus.pending, OutboxStatus.failed)
 
 

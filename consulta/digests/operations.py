@@ -184,8 +184,13 @@ def consume_notifications(ids: list[int], now: datetime) -> None:
 
 # --------------------------------------------------------------------------- outbox rows
 
-def cancel_reason(user: User | None) -> str | None:
-    """Why a written digest must not go out any more (in Italian, for the admin view)."""
+def cancel_reason(user: User | None, row: OutboxEmail | None = None) -> str | None:
+    """Why a written e-mail must not go out any more (in Italian, for the admin view).
+
+    Immediate e-mails go out whatever the account's state: they were written for this very
+    moment (a verification link is for an unverified address, an address may have no account)."""
+    if row is not None and row.kind != OutboxKind.digest:
+        return None
     if user is None:
         return "Account eliminato."
     if user.blocked_at is not None:
@@ -204,11 +209,14 @@ def record_attempt_failure(row: OutboxEmail, error: str, *, permanent: bool, now
     row.last_error = error[:1000]
     row.claimed_by = None
     row.claimed_at = None
-    if permanent or row.attempts >= int(setting("DIGEST_MAX_ATTEMPTS")):
+    digest = row.kind == OutboxKind.digest
+    max_attempts = int(setting("DIGEST_MAX_ATTEMPTS" if digest else "MAIL_MAX_ATTEMPTS"))
+    base = float(setting("DIGEST_RETRY_BASE_SECONDS" if digest else "MAIL_RETRY_BASE_SECONDS"))
+    if permanent or row.attempts >= max_attempts:
         row.move_to(OutboxStatus.failed)
     else:
         row.move_to(OutboxStatus.pending)
-        row.next_attempt_at = now + timedelta(seconds=int(setting("DIGEST_RETRY_BASE_SECONDS")) * 2 ** (row.attempts - 1))
+        row.next_attempt_at = now + timedelta(seconds=base * 2 ** (row.attempts - 1))
     db.session.flush()
 
 
@@ -268,7 +276,8 @@ def prepare_send_now(user: User, actor: User, now: datetime | None = None) -> Ou
 
 
 def resend_row(row: OutboxEmail, actor: User, now: datetime | None = None) -> None:
-    """An admin pushes one waiting or failed digest out now (the caller checked `row.can_send_now`)."""
+    """An admin pushes one waiting or failed e-mail out now (the caller checked `row.can_send_now`):
+    the row is due at once, and the sender (`flask send-mail`) delivers it within seconds."""
     before = row.status
     row.move_to(OutboxStatus.pending)
     row.next_attempt_at = now or utcnow()

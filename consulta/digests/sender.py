@@ -1,4 +1,9 @@
-"""The digest worker: build each due digest into the outbox, then deliver it, exactly once.
+"""The outbox sender: delivers every e-mail exactly once; the digest worker builds digests into it.
+
+Immediate e-mails (verification, password reset, convocations…) are written into the
+outbox by the request that causes them (core/mail.py, in the request's transaction) and
+delivered by `flask send-mail` (MailRun below, steps 2–4); digests are built and delivered
+by `flask send-digests` (DigestRun, steps 1–4). A request never talks to SMTP.
 
 How a digest travels (every step is its own short transaction):
 
@@ -35,7 +40,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr, parseaddr
 
 from flask import current_app
@@ -45,7 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from consulta.accounts.models import User
 from consulta.core.db import utcnow
 from consulta.digests.builder import FREQUENCIES, build_digest, pending_notifications, period_key
-from consulta.digests.models import OUTBOX_TRANSITIONS, OutboxEmail, OutboxStatus
+from consulta.digests.models import OUTBOX_TRANSITIONS, OutboxEmail, OutboxKind, OutboxStatus
 from consulta.digests.operations import (
     cancel_reason,
     consume_notifications,
@@ -101,7 +106,9 @@ class SMTPLink:
         self.username = config.get("MAIL_USERNAME")
         self.password = config.get("MAIL_PASSWORD")
         self.suppress = bool(config.get("MAIL_SUPPRESS_SEND"))
-        self.timeout = float(setting("DIGEST_SMTP_TIMEOUT"))
+        # Every socket operation (connect, greeting, each command) gives up after this long:
+        # an SMTP server that accepts and never answers cannot hold a sender.
+        self.timeout = float(setting("SMTP_TIMEOUT"))
         self.smtp: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
@@ -205,21 +212,66 @@ def _sender() -> tuple[str, str]:
     return configured, parseaddr(configured)[1] or "noreply@localhost"
 
 
+# Structured headers that must stay plain ASCII on the wire: the default policy folds a long
+# value it cannot break into RFC 2047 encoded-words (=?utf-8?q?=3Chttp…), which RFC 2369/8058
+# do not allow there, and mail clients then offer no unsubscribe button.
+VERBATIM_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+
+class _MailPolicy(EmailPolicy):
+    """The SMTP policy, except that VERBATIM_HEADERS are written as given (folded only between <…> items)."""
+
+    def _verbatim(self, name: str, value: str) -> str | None:
+        text = str(value)
+        if name.lower() not in VERBATIM_HEADERS or not text.isascii() or "\n" in text or "\r" in text:
+            return None
+        # Fold only between two <…> items: a comma inside a URL stays where it is.
+        items = re.split(r"(?<=>)\s*,\s*(?=<)", text.strip())
+        return f"{name}: " + f",{self.linesep} ".join(items) + self.linesep
+
+    def fold(self, name, value):
+        return self._verbatim(name, value) or super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        verbatim = self._verbatim(name, value)
+        return verbatim.encode("ascii") if verbatim is not None else super().fold_binary(name, value)
+
+
+MAIL_POLICY = _MailPolicy(linesep="\r\n")
+
+
 def mime_message(row: OutboxEmail) -> bytes:
     """The multipart/alternative message of an outbox row, with a Message-ID that is the same on every attempt."""
     header_from, envelope = _sender()
     domain = envelope.rpartition("@")[2] or "localhost"
-    message = EmailMessage(policy=SMTP_POLICY)
+    message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = row.subject
     message["From"] = header_from
     message["To"] = row.to_address
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = f"<digest.{row.id}.{row.period_key.replace(':', '.')}@{domain}>"
+    if row.kind == OutboxKind.digest:
+        message["Message-ID"] = f"<digest.{row.id}.{(row.period_key or '').replace(':', '.')}@{domain}>"
+    else:
+        message["Message-ID"] = f"<mail.{row.id}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
     for name, value in (row.headers or {}).items():
         message[name] = value
     message.set_content(row.body_text, cte="quoted-printable")
     message.add_alternative(row.body_html, subtype="html", cte="quoted-printable")
+    if row.attachments:
+        # mixed( alternative(text, html), attachments… )
+        message.make_mixed()
+        for attachment in row.attachments:
+            maintype, _slash, subtype = attachment["content_type"].partition(";")[0].strip().partition("/")
+            params = dict(
+                param.strip().split("=", 1) for param in attachment["content_type"].split(";")[1:] if "=" in param)
+            params.pop("charset", None)
+            if maintype == "text":
+                message.add_attachment(attachment["content"], subtype=subtype, filename=attachment["filename"],
+                                       params=params)
+            else:
+                message.add_attachment(attachment["content"].encode("utf-8"), maintype=maintype, subtype=subtype,
+                                       filename=attachment["filename"], params=params)
     return message.as_bytes()
 
 
@@ -263,7 +315,7 @@ def _move(row_id: int, source: str, target: str, **values) -> None:
 
 def deliver(row: OutboxEmail, recipient: User | None, link: SMTPLink, worker: str) -> tuple[str, SMTPFailure | None]:
     """Deliver a claimed row; commits as it goes (see the module docstring)."""
-    reason = cancel_reason(recipient)
+    reason = cancel_reason(recipient, row)
     if reason is not None:
         row.move_to(OutboxStatus.cancelled)
         row.last_error = reason
@@ -298,19 +350,6 @@ def deliver(row: OutboxEmail, recipient: User | None, link: SMTPLink, worker: st
     _move(row_id, OutboxStatus.sending, OutboxStatus.sent, sent_at=utcnow())
     db.session.commit()
     return Outcome.sent, None
-
-
-def deliver_now(row_id: int) -> tuple[str, SMTPFailure | None]:
-    """Deliver one row at once (the admin's "send now"), with its own SMTP connection."""
-    claimed = claim_row(row_id)
-    if claimed is None:
-        db.session.rollback()
-        return Outcome.skipped, None
-    link = SMTPLink()
-    try:
-        return deliver(*claimed, link, worker_name())
-    finally:
-        link.close()
 
 
 def settle_interrupted(now: datetime) -> int:
@@ -408,7 +447,8 @@ class DigestRun:
             self.summary.failed += settle_interrupted(now)
             db.session.commit()
         leftovers = list(db.session.execute(
-            select(OutboxEmail.id).where(_claimable(now)).order_by(OutboxEmail.id)).scalars())
+            select(OutboxEmail.id).where(_claimable(now), OutboxEmail.kind == OutboxKind.digest)
+            .order_by(OutboxEmail.id)).scalars())
         candidates = due_recipient_ids(self.frequencies, now)
         db.session.rollback()
         self.link = SMTPLink()
@@ -502,4 +542,85 @@ class DigestRun:
             if self.connection_failures >= int(setting("DIGEST_SMTP_GIVE_UP_AFTER")):
                 self.summary.smtp_unreachable = failure.message
         elif failure is not None:
+            self.connection_failures = 0
+
+
+# --------------------------------------------------------------------------- flask send-mail
+
+@dataclass
+class MailSummary:
+    sent: int = 0
+    skipped: int = 0
+    retry: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    interrupted: int = 0
+    postponed: int = 0
+    smtp_unreachable: str | None = None
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retry + self.failed + self.cancelled + self.interrupted
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if (self.retry or self.failed or self.interrupted or self.smtp_unreachable) else 0
+
+    def lines(self) -> list[str]:
+        lines = [f"E-mail inviate: {self.sent} · da ritentare: {self.retry} · non riuscite: "
+                 f"{self.failed + self.interrupted} · annullate: {self.cancelled}"]
+        if self.smtp_unreachable:
+            lines.append(f"Invio sospeso: {self.smtp_unreachable}. {self.postponed} e-mail rinviate al prossimo giro.")
+        return lines
+
+
+class MailRun:
+    """Deliver every due outbox row (immediate e-mails, and digests waiting for a retry or an
+    admin's "send now"), oldest first, each claimed with SKIP LOCKED: any number of senders may
+    run at once on PostgreSQL. Built digests are the job of DigestRun (flask send-digests)."""
+
+    def __init__(self, limit: int | None = None, stop: Callable[[], bool] | None = None):
+        self.limit = limit
+        self.stop = stop or (lambda: False)  # asked between two e-mails (SIGTERM in --loop mode)
+        self.summary = MailSummary()
+        self.worker = worker_name()
+        self.connection_failures = 0
+
+    def run(self) -> MailSummary:
+        now = utcnow()
+        self.summary.failed += settle_interrupted(now)
+        db.session.commit()
+        query = select(OutboxEmail.id).where(_claimable(now)).order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+        if self.limit is not None:
+            query = query.limit(self.limit)
+        due = list(db.session.execute(query).scalars())
+        db.session.rollback()
+        if not due:
+            return self.summary
+        link = SMTPLink()
+        try:
+            for index, row_id in enumerate(due):
+                if self.summary.smtp_unreachable is not None or self.stop():
+                    self.summary.postponed = len(due) - index
+                    break
+                self._send(row_id, link)
+        finally:
+            link.close()
+        return self.summary
+
+    def _send(self, row_id: int, link: SMTPLink) -> None:
+        claimed = claim_row(row_id)
+        if claimed is None:  # another sender has it, or it was sent meanwhile
+            db.session.rollback()
+            self.summary.skipped += 1
+            return
+        outcome, failure = deliver(*claimed, link, self.worker)
+        field_name = {Outcome.sent: "sent", Outcome.cancelled: "cancelled", Outcome.interrupted: "interrupted",
+                      Outcome.failed: "failed"}.get(outcome, "retry")
+        setattr(self.summary, field_name, getattr(self.summary, field_name) + 1)
+        if failure is not None and failure.connection:
+            self.connection_failures += 1
+            if self.connection_failures >= int(setting("DIGEST_SMTP_GIVE_UP_AFTER")):
+                self.summary.smtp_unreachable = failure.message
+        else:
             self.connection_failures = 0

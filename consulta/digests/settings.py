@@ -1,4 +1,4 @@
-"""Digest settings with their defaults.
+"""Digest and outbox settings with their defaults.
 
 They are read from the app config first, then from an environment variable of
 the same name (so `DIGEST_MAX_ATTEMPTS=3 flask send-digests` works even before
@@ -21,8 +21,14 @@ DEFAULTS: dict[str, int | bool | str | None] = {
     # What to do with an interrupted row: False = report it as failed (at most once),
     # True = send it again (at least once). See docs/digests.md.
     "DIGEST_RESEND_INTERRUPTED": False,
-    # Socket timeout for the SMTP conversation, in seconds.
-    "DIGEST_SMTP_TIMEOUT": 30,
+    # Socket timeout of every SMTP connection (connect, each command and answer), in seconds.
+    "SMTP_TIMEOUT": 10,
+    # Immediate e-mails (verification, reset, convocations): attempts and first retry delay
+    # (doubling); the digests keep their own DIGEST_MAX_ATTEMPTS / DIGEST_RETRY_BASE_SECONDS.
+    "MAIL_MAX_ATTEMPTS": 6,
+    "MAIL_RETRY_BASE_SECONDS": 30,
+    # `flask send-mail --loop`: seconds between two looks at the outbox.
+    "MAIL_SEND_INTERVAL": 5,
     # After this many consecutive connection failures the run stops trying: the rest stays pending.
     "DIGEST_SMTP_GIVE_UP_AFTER": 3,
     # The mailto: half of List-Unsubscribe; empty means the sender's address.

@@ -33,7 +33,6 @@ from consulta.digests.operations import (
     unsubscribe,
     update_preferences,
 )
-from consulta.digests.sender import Outcome, deliver_now
 from consulta.digests.settings import setting
 from consulta.digests.tokens import (
     UnsubscribeProblem,
@@ -210,22 +209,10 @@ def outbox():
     return _render_outbox(form, SendNowForm(), form.stato.data, 200)
 
 
-def _report(outcome: str, failure, email: str) -> None:
-    if outcome == Outcome.sent:
-        flash(_("Riepilogo inviato a %(email)s.", email=email), "success")
-    elif outcome == Outcome.retry:
-        flash(_("Invio a %(email)s non riuscito: %(error)s. Sarà ritentato automaticamente.",
-                email=email, error=failure.message), "warning")
-    elif outcome == Outcome.failed:
-        flash(_("Invio a %(email)s non riuscito definitivamente: %(error)s.", email=email,
-                error=failure.message if failure else ""), "danger")
-    elif outcome == Outcome.cancelled:
-        flash(_("Riepilogo per %(email)s annullato: la persona non può più riceverlo.", email=email), "warning")
-    elif outcome == Outcome.interrupted:
-        flash(_("Il server di posta non ha confermato la consegna a %(email)s: verifica con la persona prima "
-                "di riprovare.", email=email), "warning")
-    else:
-        flash(_("Questo riepilogo è già in lavorazione da parte di un altro processo."), "info")
+def _report_queued(email: str) -> None:
+    # The request only writes the row: the sender (flask send-mail) delivers it within seconds.
+    flash(_("E-mail per %(email)s messa in coda: partirà entro pochi istanti. Se non riesce, la trovi qui "
+            "come «Non riuscita» con il motivo.", email=email), "success")
 
 
 @bp.post("/gestione/posta/invia")
@@ -249,8 +236,7 @@ def send_now():
     if row is None:
         flash(_("Nessuna novità per %(email)s: nessun riepilogo da inviare.", email=user.email), "info")
     else:
-        outcome, failure = deliver_now(row.id)
-        _report(outcome, failure, user.email)
+        _report_queued(user.email)
     return redirect(url_for("digests.outbox"))
 
 
@@ -263,12 +249,11 @@ def send_row_now(row_id: int):
     require(OutboxEmail.can_view_outbox(current_user))
     row = load_or_404(OutboxEmail, row_id, joinedload(OutboxEmail.recipient))
     if not row.can_send_now(current_user):
-        abort_with(409, _("Questo riepilogo è «%(status)s»: non può essere inviato di nuovo.",
+        abort_with(409, _("Questa e-mail è «%(status)s»: non può essere inviata di nuovo.",
                           status=row.status_label.lower()))
     email = row.to_address
     resend_row(row, current_user)
     db.session.commit()
-    outcome, failure = deliver_now(row_id)
-    _report(outcome, failure, email)
+    _report_queued(email)
     return redirect(url_for("digests.outbox"))
 

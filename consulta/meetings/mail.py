@@ -1,16 +1,16 @@
 """Convocation e-mails with the meeting's .ics attached.
 
-The shared sender (core/mail.py) renders the message; the .ics is attached here
-because `send_email_after_commit` takes no attachments. Views call these
-functions only after their commit succeeded, as convocations must never
-announce a meeting that was not stored.
+The shared outbox (core/mail.py `queue_email`) renders each message and writes it
+in the caller's transaction, .ics included. Views call these functions before
+their commit: a convocation leaves only if the meeting was stored, and then
+exactly once (the sender delivers it after the commit).
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from consulta.core.mail import build_email, deliver, external_url
+from consulta.core.mail import external_url, queue_email
 from consulta.meetings.ics import meeting_calendar
 from consulta.meetings.models import Meeting
 from consulta.meetings.queries import accepted_members
@@ -41,19 +41,19 @@ def convocation_recipients(meeting: Meeting) -> list[tuple[object, object]]:
 
 
 def send_convocations(meeting: Meeting, kind: str = "convocation") -> int:
-    """E-mail every member's delegate and substitute; returns how many messages left."""
+    """Queue an e-mail to every member's delegate and substitute; returns how many were queued."""
     calendar = meeting_calendar(meeting)
     meeting_url = external_url("meetings.show", meeting_id=meeting.id)
     ics_url = external_url("meetings.meeting_ics", meeting_id=meeting.id)
     sent = 0
     for person, member in convocation_recipients(meeting):
         role = _l("delegato/a") if person.id == member.delegate_id else _l("sostituto/a")
-        message = build_email(
+        queue_email(
             person.email, _subject(kind, meeting),
             f"meetings/{kind}", locale=person.locale, user=person, member=member, meeting=meeting,
             tavolo=meeting.tavolo, role=role, meeting_url=meeting_url, ics_url=ics_url,
+            attachments=[{"filename": "incontro.ics", "content_type": ICS_CONTENT_TYPE,
+                          "content": calendar if isinstance(calendar, str) else calendar.decode("utf-8")}],
         )
-        message.attach("incontro.ics", ICS_CONTENT_TYPE, calendar, "attachment")
-        if deliver(message):
-            sent += 1
+        sent += 1
     return sent

@@ -332,13 +332,13 @@ def meeting_new(slug: str):
     if form.validate_on_submit():
         try:
             meeting = ops.schedule_meeting(tavolo, current_user, _meeting_fields(form))
+            sent = send_convocations(meeting)
             db.session.commit()
         except TransitionError as error:
             _refused(error, form, "day" if error.message.startswith(_("La data")) else None)
         else:
-            sent = send_convocations(meeting)
             flash(_("Incontro convocato.") + " " + (
-                _("Convocazione inviata per e-mail a %(num)d persone (delegati e sostituti).", num=sent) if sent
+                _("Convocazione in invio per e-mail a %(num)d persone (delegati e sostituti).", num=sent) if sent
                 else _("Il tavolo non ha ancora membri con un delegato: nessuna convocazione inviata.")), "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
     return render_template("meetings/meeting_form.html", tavolo=tavolo, meeting=None, form=form), _status(form)
@@ -383,13 +383,14 @@ def meeting_edit(meeting_id: int):
     if form.validate_on_submit():
         try:
             changes = ops.update_meeting(meeting, current_user, _meeting_fields(form))
+            resent = bool({"starts_at", "ends_at", "place", "online_url", "title"} & changes.keys())
+            sent = send_convocations(meeting, "update") if resent else 0
             db.session.commit()
         except TransitionError as error:
             _refused(error, form, "day" if error.message.startswith(_("La data")) else None)
         else:
-            if {"starts_at", "ends_at", "place", "online_url", "title"} & changes.keys():
-                sent = send_convocations(meeting, "update")
-                flash(_("Incontro aggiornato: la convocazione aggiornata è stata inviata a %(num)d persone.",
+            if resent:
+                flash(_("Incontro aggiornato: la convocazione aggiornata è in invio a %(num)d persone.",
                         num=sent), "success")
             else:
                 flash(_("Incontro aggiornato.") if changes else _("Nessuna modifica da salvare."), "success")
@@ -407,9 +408,9 @@ def meeting_cancel(meeting_id: int):
     if not form.validate_on_submit():
         return _render_meeting(meeting, form, 400)
     ops.cancel_meeting(meeting, current_user, form.reason.data)
-    db.session.commit()
     sent = send_convocations(meeting, "cancellation")
-    flash(_("Incontro annullato: l'avviso è stato inviato a %(num)d persone.", num=sent), "success")
+    db.session.commit()
+    flash(_("Incontro annullato: l'avviso è in invio a %(num)d persone.", num=sent), "success")
     return redirect(url_for("meetings.show", meeting_id=meeting.id))
 
 

@@ -2,7 +2,8 @@
 writes audit events and notifications, and flushes; the view commits.
 
 The decisions of an admin also e-mail the people concerned; the messages are
-held until the view's commit succeeds (core.mail.send_email_after_commit).
+written into the outbox in the view's transaction and sent after its commit
+(core.mail.send_email_after_commit).
 """
 
 from __future__ import annotations

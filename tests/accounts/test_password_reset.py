@@ -27,10 +27,11 @@ def ask_for_reset(client, email):
     return text(client.get("/password/dimenticata"))
 
 
-def test_a_person_resets_the_password_through_the_emailed_link(client, dummy_user, smtp_sink):
+def test_a_person_resets_the_password_through_the_emailed_link(deliver_outbox, client, dummy_user, smtp_sink):
     page = ask_for_reset(client, "Dummy@Example.org")
     assert "Se l'indirizzo è registrato, riceverai a breve un'e-mail" in page
 
+    deliver_outbox()
     path = link_in_mail(smtp_sink, "dummy@example.org", "/password/nuova/")
     message = smtp_sink.to("dummy@example.org")[0]
     assert message["Subject"] == "Scegli una nuova password"
@@ -49,16 +50,19 @@ def test_a_person_resets_the_password_through_the_emailed_link(client, dummy_use
     assert client.post("/accedi", data={"email": user.email, "password": DEFAULT_PASSWORD}).status_code == 400
     client.login(user, password=NEW_PASSWORD)
 
+    deliver_outbox()
     smtp_sink.wait_for(2)
     notice = smtp_sink.to("dummy@example.org")[-1]
     assert notice["Subject"] == "La tua password è stata cambiata"
 
 
-def test_the_answer_is_the_same_for_an_unknown_address_and_no_mail_is_sent(client, dummy_user, smtp_sink):
+def test_the_answer_is_the_same_for_an_unknown_address_and_no_mail_is_sent(deliver_outbox, client, dummy_user, smtp_sink):
     unknown_page = ask_for_reset(client, "nessuno@example.org")
+    deliver_outbox()
     assert smtp_sink.messages == []
     known_page = ask_for_reset(client, dummy_user.email)
     assert without_csrf(unknown_page) == without_csrf(known_page)
+    deliver_outbox()
     smtp_sink.wait_for(1)
     assert len(smtp_sink.messages) == 1
 
@@ -68,15 +72,17 @@ def test_the_answer_is_the_same_for_an_unknown_address_and_no_mail_is_sent(clien
     ("", "Indica il tuo indirizzo e-mail."),
     ("a" * 260 + "@example.org", "L'indirizzo e-mail può avere al massimo 254 caratteri."),
 ])
-def test_a_malformed_address_is_refused(client, email, message, smtp_sink):
+def test_a_malformed_address_is_refused(deliver_outbox, client, email, message, smtp_sink):
     response = client.post("/password/dimenticata", data={"email": email})
     assert response.status_code == 400
     assert message in text(response)
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 
-def test_forgot_password_without_csrf_is_refused(client, dummy_user, smtp_sink):
+def test_forgot_password_without_csrf_is_refused(deliver_outbox, client, dummy_user, smtp_sink):
     assert client.post("/password/dimenticata", data={"email": dummy_user.email}, csrf=False).status_code == 400
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 

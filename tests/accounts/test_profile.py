@@ -131,7 +131,7 @@ def password_form(current=DEFAULT_PASSWORD, new=NEW_PASSWORD, confirm=None):
     return {"current_password": current, "password": new, "password_confirm": confirm or new}
 
 
-def test_changing_the_password_keeps_me_in_and_ends_other_sessions(app, client, second_client, giulia, smtp_sink):
+def test_changing_the_password_keeps_me_in_and_ends_other_sessions(deliver_outbox, app, client, second_client, giulia, smtp_sink):
     client.login(giulia)
     second_client.login(giulia)               # another device
     copied = app.test_client()
@@ -148,6 +148,7 @@ def test_changing_the_password_keeps_me_in_and_ends_other_sessions(app, client, 
     user = reload(giulia)
     assert user.check_password(NEW_PASSWORD)
     assert audit_actions(user) == ["user.password_change"]
+    deliver_outbox()
     smtp_sink.wait_for(1)
     assert smtp_sink.to("giulia@example.org")[0]["Subject"] == "La tua password è stata cambiata"
 
@@ -170,7 +171,7 @@ def test_changing_the_password_renews_a_remember_me_cookie(app, client, giulia):
     (password_form(new=DEFAULT_PASSWORD), "La nuova password deve essere diversa da quella attuale."),
     (password_form(new="q" * 150 + "w" * 51), "La password può avere al massimo 200 caratteri."),
 ])
-def test_a_bad_password_change_is_refused(client, giulia, smtp_sink, form, message):
+def test_a_bad_password_change_is_refused(deliver_outbox, client, giulia, smtp_sink, form, message):
     client.login(giulia)
     response = client.post("/profilo/password", data=form)
     assert response.status_code == 400
@@ -178,6 +179,7 @@ def test_a_bad_password_change_is_refused(client, giulia, smtp_sink, form, messa
     user = reload(giulia)
     assert user.check_password(DEFAULT_PASSWORD)
     assert audit_actions(user) == []
+    deliver_outbox()
     assert smtp_sink.messages == []
     # Passwords are never echoed back into the page.
     assert DEFAULT_PASSWORD not in text(response)
@@ -185,15 +187,16 @@ def test_a_bad_password_change_is_refused(client, giulia, smtp_sink, form, messa
 
 # --- changing the e-mail address --------------------------------------------------------
 
-def test_changing_the_address_happens_when_the_new_one_is_confirmed(client, giulia, smtp_sink):
+def test_changing_the_address_happens_when_the_new_one_is_confirmed(deliver_outbox, client, giulia, smtp_sink):
     client.login(giulia)
     response = client.post("/profilo/email", data={"email": "Giulia.Nuova@Example.org",
                                                    "current_password": DEFAULT_PASSWORD})
     assert response.status_code == 302
-    assert "Ti abbiamo inviato un link a giulia.nuova@example.org" in text(client.get("/profilo/"))
+    assert "Ti stiamo inviando un link a giulia.nuova@example.org" in text(client.get("/profilo/"))
     assert reload(giulia).email == "giulia@example.org"   # not yet
     assert audit_actions(giulia) == ["user.email_change_request"]
 
+    deliver_outbox()
     path = link_in_mail(smtp_sink, "giulia.nuova@example.org", "/profilo/email/conferma/")
     assert smtp_sink.to("giulia.nuova@example.org")[0]["Subject"] == "Conferma il nuovo indirizzo e-mail"
     response = client.get(path)
@@ -205,6 +208,7 @@ def test_changing_the_address_happens_when_the_new_one_is_confirmed(client, giul
     assert user.email == "giulia.nuova@example.org" and user.is_verified
     assert audit_actions(user) == ["user.email_change_request", "user.email_change"]
     # The old address is told.
+    deliver_outbox()
     smtp_sink.wait_for(2)
     notice = smtp_sink.to("giulia@example.org")[-1]
     assert notice["Subject"] == "Il tuo indirizzo e-mail è stato cambiato"
@@ -234,7 +238,7 @@ def test_confirming_the_new_address_while_logged_out(client, giulia):
     ("n" * 250 + "@example.org", DEFAULT_PASSWORD, "L'indirizzo e-mail può avere al massimo 254 caratteri."),
     ("", DEFAULT_PASSWORD, "Indica il tuo indirizzo e-mail."),
 ])
-def test_a_bad_address_change_is_refused(client, giulia, create_user, smtp_sink, email, password, message):
+def test_a_bad_address_change_is_refused(deliver_outbox, client, giulia, create_user, smtp_sink, email, password, message):
     create_user(email="occupato@example.org")
     client.login(giulia)
     response = client.post("/profilo/email", data={"email": email, "current_password": password})
@@ -242,6 +246,7 @@ def test_a_bad_address_change_is_refused(client, giulia, create_user, smtp_sink,
     assert message in text(response)
     assert reload(giulia).email == "giulia@example.org"
     assert audit_actions(giulia) == []
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 

@@ -34,21 +34,23 @@ def test_registrations_are_limited(rate_limited_app, registration):
     assert_too_many(client.post("/registrati", data=registration()))
 
 
-def test_reset_requests_are_limited(rate_limited_app, dummy_user, smtp_sink):
+def test_reset_requests_are_limited(deliver_outbox, rate_limited_app, dummy_user, smtp_sink):
     client = rate_limited_app().test_client()
     for _ in range(3):
         assert client.post("/password/dimenticata", data={"email": "nessuno@example.org"}).status_code == 302
     assert_too_many(client.post("/password/dimenticata", data={"email": dummy_user.email}))
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 
-def test_resending_the_verification_is_limited(rate_limited_app, create_user, smtp_sink):
+def test_resending_the_verification_is_limited(deliver_outbox, rate_limited_app, create_user, smtp_sink):
     user = create_user(email="nuova@example.org", verified=False)
     client = rate_limited_app(RATELIMIT_RESEND="2 per hour").test_client()
     client.login(user)
     for _ in range(2):
         assert client.post("/profilo/verifica/invia").status_code == 302
     assert_too_many(client.post("/profilo/verifica/invia"))
+    deliver_outbox()
     smtp_sink.wait_for(2)
     assert len(smtp_sink.messages) == 2
 

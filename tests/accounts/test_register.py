@@ -37,7 +37,7 @@ def test_register_form_lists_the_comuni_of_the_ambito(client, ambito):
     assert re.search(r'<input checked [^>]*name="digest_frequency"[^>]*value="weekly"', html)
 
 
-def test_a_citizen_registers_verifies_the_address_and_logs_in(client, registration, smtp_sink):
+def test_a_citizen_registers_verifies_the_address_and_logs_in(deliver_outbox, client, registration, smtp_sink):
     response = client.post("/registrati", data=registration(email="Giulia.Ferri@Example.org"))
     assert response.status_code == 302
     assert response.headers["Location"] == "/accedi"
@@ -54,10 +54,11 @@ def test_a_citizen_registers_verifies_the_address_and_logs_in(client, registrati
     assert audit_actions(user) == ["user.register"]
 
     page = text(client.get("/accedi"))
-    assert "Ti abbiamo inviato un'e-mail a giulia.ferri@example.org" in page
+    assert "Ti stiamo inviando un'e-mail a giulia.ferri@example.org" in page
     # Registering does not log in (an address that already has an account could not): the link does.
     assert client.get("/profilo/").status_code == 302
 
+    deliver_outbox()
     path = link_in_mail(smtp_sink, "giulia.ferri@example.org", "/verifica-email/")
     message = smtp_sink.to("giulia.ferri@example.org")[0]
     assert message["Subject"] == "Conferma il tuo indirizzo e-mail"
@@ -122,7 +123,7 @@ LONG = "x" * 300
     ({"registered_as": "admin"}, "Scelta non valida."),
     ({"digest_frequency": "hourly"}, "Scelta non valida."),
 ])
-def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(client, registration, smtp_sink,
+def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(deliver_outbox, client, registration, smtp_sink,
                                                                   overrides, field_message):
     data = registration(**overrides)
     response = client.post("/registrati", data=data)
@@ -134,6 +135,7 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(client, regist
     # The rest of the input is kept.
     if "display_name" not in overrides:
         assert 'value="Giulia Ferri"' in html
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 
@@ -150,7 +152,7 @@ def test_a_comune_removed_meanwhile_is_refused(client, registration):
 
 
 def test_a_registered_address_gets_the_same_answer_and_its_owner_a_way_in(app, registration, create_user,
-                                                                           smtp_sink):
+                                                                           smtp_sink, deliver_outbox):
     """Registration does not tell whether an address has an account: same status, same page, same flash;
     the owner of the address (and only they) learn it, by e-mail."""
     owner = create_user(email="giulia.ferri@example.org", display_name="Giulia Prima")
@@ -165,6 +167,7 @@ def test_a_registered_address_gets_the_same_answer_and_its_owner_a_way_in(app, r
     assert "Esiste già" not in answers[0][2]
     assert users_count() == 2
 
+    deliver_outbox()
     smtp_sink.wait_for(2)
     message = smtp_sink.to(owner.email)[0]
     assert message["Subject"] == "Hai già un account"

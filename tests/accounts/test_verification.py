@@ -90,29 +90,32 @@ def test_a_link_for_an_old_address_verifies_nothing(client, newcomer):
     assert not reload(newcomer).is_verified
 
 
-def test_resend_sends_a_new_link_that_works(client, newcomer, smtp_sink):
+def test_resend_sends_a_new_link_that_works(deliver_outbox, client, newcomer, smtp_sink):
     client.login(newcomer)
     response = client.post("/profilo/verifica/invia")
     assert response.status_code == 302
     assert response.headers["Location"] == "/profilo/"
-    assert "Ti abbiamo inviato un nuovo link di verifica a nuova@example.org" in text(client.get("/profilo/"))
+    assert "Ti stiamo inviando un nuovo link di verifica a nuova@example.org" in text(client.get("/profilo/"))
+    deliver_outbox()
     path = link_in_mail(smtp_sink, "nuova@example.org", "/verifica-email/")
     client.get(path)
     assert reload(newcomer).is_verified
     assert "Verificato" in text(client.get("/profilo/"))
 
 
-def test_resend_when_already_verified_sends_nothing(client, dummy_user, smtp_sink):
+def test_resend_when_already_verified_sends_nothing(deliver_outbox, client, dummy_user, smtp_sink):
     client.login(dummy_user)
     client.post("/profilo/verifica/invia")
     assert "già verificato" in text(client.get("/profilo/"))
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 
-def test_resend_needs_login_post_and_csrf(client, newcomer, smtp_sink):
+def test_resend_needs_login_post_and_csrf(deliver_outbox, client, newcomer, smtp_sink):
     response = client.post("/profilo/verifica/invia")
     assert response.status_code == 302 and response.headers["Location"].startswith("/accedi")
     client.login(newcomer)
     assert client.get("/profilo/verifica/invia").status_code == 405
     assert client.post("/profilo/verifica/invia", csrf=False).status_code == 400
+    deliver_outbox()
     assert smtp_sink.messages == []

@@ -36,7 +36,7 @@ def test_the_queue_lists_pending_organisations_and_join_requests_oldest_first(
 
 
 def test_verifying_an_organisation_activates_its_founder_and_tells_them(
-        client, admin_user, pending_request, representative, smtp_sink):
+        deliver_outbox, client, admin_user, pending_request, representative, smtp_sink):
     org = pending_request(name="Associazione Il Girasole")
     client.login(admin_user)
     response = client.post(f"/gestione/organizzazioni/{org.id}/verifica")
@@ -52,6 +52,7 @@ def test_verifying_an_organisation_activates_its_founder_and_tells_them(
     assert notifications_for(representative) == ["organisation.verified"]
     assert db.session.get(User, representative.id).stakeholder_category == "volunteer"
 
+    deliver_outbox()
     smtp_sink.wait_for(1)
     [message] = smtp_sink.to(representative.email)
     assert message["Subject"] == "«Associazione Il Girasole» è stata verificata"
@@ -63,7 +64,7 @@ def test_verifying_an_organisation_activates_its_founder_and_tells_them(
     assert "Associazione Il Girasole" in text(client.get("/organizzazioni/"))
 
 
-def test_rejecting_needs_a_reason(client, admin_user, pending_request, representative, smtp_sink):
+def test_rejecting_needs_a_reason(deliver_outbox, client, admin_user, pending_request, representative, smtp_sink):
     org = pending_request()
     client.login(admin_user)
     for reason in ("", "   ", "x" * 1001):
@@ -75,10 +76,11 @@ def test_rejecting_needs_a_reason(client, admin_user, pending_request, represent
     assert db.session.get(Organisation, org.id).status == "pending"
     assert membership_of(representative).status == "pending"
     assert audit_actions("organisation", org.id) == []
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 
-def test_rejecting_an_organisation_tells_the_founder_why(client, admin_user, pending_request, representative,
+def test_rejecting_an_organisation_tells_the_founder_why(deliver_outbox, client, admin_user, pending_request, representative,
                                                         smtp_sink):
     org = pending_request(name="Associazione Dubbia")
     client.login(admin_user)
@@ -96,6 +98,7 @@ def test_rejecting_an_organisation_tells_the_founder_why(client, admin_user, pen
     assert audit_actions("membership", membership.id)[-1] == "membership.reject"
     assert notifications_for(representative) == ["organisation.rejected"]
 
+    deliver_outbox()
     smtp_sink.wait_for(1)
     message = smtp_sink.to(representative.email)[0]
     assert message["Subject"] == "La richiesta per «Associazione Dubbia» è stata respinta"
@@ -131,7 +134,7 @@ def test_a_rejected_organisation_can_be_verified_after_all(client, admin_user, c
     assert org.status == "verified" and org.rejection_reason is None
 
 
-def test_revoking_a_verified_organisation_ends_its_memberships(client, admin_user, create_organisation,
+def test_revoking_a_verified_organisation_ends_its_memberships(deliver_outbox, client, admin_user, create_organisation,
                                                                create_user, smtp_sink):
     org = create_organisation(name="Associazione Sciolta")
     member = create_user(organisation=org, email="membro@example.org")
@@ -146,12 +149,13 @@ def test_revoking_a_verified_organisation_ends_its_memberships(client, admin_use
     assert audit_actions("organisation", org.id) == ["organisation.revoke"]
     assert audit_actions("membership", membership.id) == ["membership.revoke"]
     assert notifications_for(member) == ["organisation.revoked"]
+    deliver_outbox()
     smtp_sink.wait_for(1)
     assert smtp_sink.to("membro@example.org")[0]["Subject"] == "«Associazione Sciolta» non è più un'organizzazione verificata"
     assert "Associazione Sciolta" not in text(client.get("/organizzazioni/"))
 
 
-def test_accepting_a_join_request(client, admin_user, create_organisation, create_user, smtp_sink):
+def test_accepting_a_join_request(deliver_outbox, client, admin_user, create_organisation, create_user, smtp_sink):
     org = create_organisation(name="Cooperativa Aurora", type="social_coop")
     joiner = create_user(email="socio@example.org", display_name="Sara Socia")
     membership = Membership(user_id=joiner.id, organisation_id=org.id)
@@ -164,6 +168,7 @@ def test_accepting_a_join_request(client, admin_user, create_organisation, creat
     assert membership.status == "active" and membership.decided_at is not None
     assert audit_actions("membership", membership.id) == ["membership.accept"]
     assert notifications_for(joiner) == ["membership.accepted"]
+    deliver_outbox()
     smtp_sink.wait_for(1)
     assert smtp_sink.to("socio@example.org")[0]["Subject"] == "Ora rappresenti «Cooperativa Aurora»"
 
@@ -173,7 +178,7 @@ def test_accepting_a_join_request(client, admin_user, create_organisation, creat
     assert "non è in attesa di decisione" in text(response)
 
 
-def test_rejecting_and_revoking_a_membership(client, admin_user, create_organisation, create_user, smtp_sink):
+def test_rejecting_and_revoking_a_membership(deliver_outbox, client, admin_user, create_organisation, create_user, smtp_sink):
     org = create_organisation(name="Cooperativa Aurora")
     joiner = create_user(email="socio@example.org")
     membership = Membership(user_id=joiner.id, organisation_id=org.id)
@@ -190,6 +195,7 @@ def test_rejecting_and_revoking_a_membership(client, admin_user, create_organisa
     assert response.status_code == 302
     assert membership_of(joiner).status == "rejected"
     assert notifications_for(joiner) == ["membership.rejected"]
+    deliver_outbox()
     smtp_sink.wait_for(1)
     assert "Non risulta tra i soci." in smtp_sink.text_of(smtp_sink.to("socio@example.org")[0])
 

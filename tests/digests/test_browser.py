@@ -78,7 +78,7 @@ def test_unsubscribe_page_works_without_login(new_page, axe, scene):
     axe(page)
 
 
-def test_admin_outbox_is_accessible_wide_and_narrow(new_page, login_page, axe, scene, smtp_sink):
+def test_admin_outbox_is_accessible_wide_and_narrow(new_page, login_page, axe, scene, smtp_sink, deliver_outbox):
     for width in (1280, 390):
         page = new_page(width=width, height=900)
         login_page(page, scene["admin"])
@@ -87,6 +87,9 @@ def test_admin_outbox_is_accessible_wide_and_narrow(new_page, login_page, axe, s
             page.get_by_label("E-mail del destinatario").fill("paola@example.org")
             with page.expect_navigation():
                 page.get_by_role("button", name="Invia ora", exact=True).click()
-            assert page.get_by_text("Riepilogo inviato a paola@example.org.").is_visible()
+            assert page.get_by_text("E-mail per paola@example.org messa in coda").is_visible()
+            deliver_outbox()
+            assert [str(m["To"]) for m in smtp_sink.messages] == ["paola@example.org"]
+            page.reload()   # the row now says it was sent
         axe(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= width

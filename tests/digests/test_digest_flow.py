@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -92,6 +93,40 @@ def test_a_follower_receives_one_weekly_digest_with_working_links(
     assert again.exit_code == 0
     assert "Riepiloghi inviati: 0" in again.output
     assert smtp_sink.messages == []
+
+
+def _raw_headers(raw: bytes) -> dict[bytes, bytes]:
+    """The header block of a message as it crossed the wire, unfolded (RFC 5322 2.2.3), not decoded."""
+    block = raw.split(b"\r\n\r\n", 1)[0]
+    unfolded = block.replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
+    headers = {}
+    for line in unfolded.split(b"\r\n"):
+        name, _colon, value = line.partition(b":")
+        headers[name.lower()] = value.strip()
+    return headers
+
+
+def test_list_unsubscribe_leaves_as_plain_ascii_on_the_wire(app, smtp_sink, create_user, create_tavolo,
+                                                            create_follow, create_proposal, send_digests):
+    """RFC 2369/8058: List-Unsubscribe is a structured header of <URL>s; an RFC 2047 encoded-word
+    (=?utf-8?q?=3Chttp…) there is not allowed and mail clients offer no unsubscribe button. Read the
+    bytes the SMTP server received, not a decoded header."""
+    tavolo, _facilitator = _facilitated_tavolo(create_tavolo, create_user)
+    anna = create_user(email="anna@example.org")
+    create_follow(anna, tavolo=tavolo)
+    create_proposal(tavolo, create_user(email="bruno@example.org"), title="Centro diurno aperto il sabato")
+    send_digests()
+    [raw] = [raw for raw in smtp_sink.raw if b"\r\nTo: anna@example.org\r\n" in raw]
+    headers = _raw_headers(raw)
+    value = headers[b"list-unsubscribe"]
+    assert b"=?" not in value and value.isascii(), value
+    assert re.fullmatch(rb"<http://localhost/disiscrizione/[A-Za-z0-9_.\-]+>, "
+                        rb"<mailto:[^<>\s]+@[^<>\s]+\?subject=unsubscribe>", value), value
+    assert headers[b"list-unsubscribe-post"] == b"List-Unsubscribe=One-Click"
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    # The URL on the wire is the one that unsubscribes.
+    (message,) = digests_to(smtp_sink, "anna@example.org")
+    assert value.decode().split(",")[0].strip("<> ") == message["List-Unsubscribe"].split(",")[0].strip("<> ")
 
 
 def test_the_one_click_unsubscribe_stops_the_next_digest(app, client, smtp_sink, create_user, create_tavolo,

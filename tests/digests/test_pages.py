@@ -260,11 +260,14 @@ def test_the_admin_outbox_lists_and_filters(client, people, news, smtp_sink, sen
     assert client.get("/gestione/posta/?pagina=-1").status_code == 400
 
 
-def test_send_now_for_one_person_respects_exactly_once(client, people, news, smtp_sink):
+def test_send_now_for_one_person_respects_exactly_once(client, people, news, smtp_sink, deliver_outbox):
     client.login(people["admin"])
     response = client.post("/gestione/posta/invia", data={"email": "Partecipante@Example.org"})
     assert response.status_code == 302
-    assert "Riepilogo inviato a partecipante@example.org." in client.get("/gestione/posta/").get_data(as_text=True)
+    page = client.get("/gestione/posta/").get_data(as_text=True).replace("&#39;", "'")
+    assert "E-mail per partecipante@example.org messa in coda" in page
+    assert smtp_sink.messages == []          # the request only wrote the row
+    assert deliver_outbox().sent == 1
     assert [str(m["To"]) for m in smtp_sink.messages] == ["partecipante@example.org"]
     (row,) = outbox_rows()
     assert row.status == "sent" and row.period_key.startswith("weekly:")
@@ -272,6 +275,7 @@ def test_send_now_for_one_person_respects_exactly_once(client, people, news, smt
     again = client.post("/gestione/posta/invia", data={"email": "partecipante@example.org"})
     assert again.status_code == 409
     assert "è già stato inviato" in again.get_data(as_text=True)
+    assert deliver_outbox().sent == 0
     assert len(smtp_sink.messages) == 1
 
 
@@ -300,7 +304,8 @@ def test_send_now_with_nothing_new(client, people, smtp_sink):
     assert smtp_sink.messages == [] and outbox_rows() == []
 
 
-def test_send_now_retries_a_failed_row_once(client, people, news, smtp_sink, make_app, send_digests):
+def test_send_now_retries_a_failed_row_once(client, people, news, smtp_sink, make_app, send_digests,
+                                            deliver_outbox):
     from tests.conftest import free_port
 
     send_digests(on=make_app(MAIL_PORT=free_port(), DIGEST_MAX_ATTEMPTS=1))
@@ -312,11 +317,14 @@ def test_send_now_retries_a_failed_row_once(client, people, news, smtp_sink, mak
     html = client.get("/gestione/posta/").get_data(as_text=True)
     assert f"/gestione/posta/{row.id}/invia" in html
     assert client.post(f"/gestione/posta/{row.id}/invia").status_code == 302
+    assert smtp_sink.messages == []
+    assert deliver_outbox().sent == 1
     assert [str(m["To"]) for m in smtp_sink.messages] == ["partecipante@example.org"]
     db.session.refresh(row)
     assert row.status == "sent"
     # Sent now: the button is gone and a second push is a conflict.
     response = client.post(f"/gestione/posta/{row.id}/invia")
     assert response.status_code == 409
+    assert deliver_outbox().sent == 0
     assert len(smtp_sink.messages) == 1
     assert client.post("/gestione/posta/999999/invia").status_code == 404

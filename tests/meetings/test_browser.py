@@ -41,7 +41,7 @@ def stage(table, facilitator, create_seat, create_proposal, citizen, create_user
 
 
 def test_the_facilitator_runs_a_meeting_from_convocation_to_approved_minutes(
-        page, axe, login_page, table, facilitator, stage, smtp_sink, citizen):
+        page, axe, login_page, table, facilitator, stage, smtp_sink, citizen, deliver_outbox):
     login_page(page, facilitator)
 
     # 1. Convene the meeting: the convocation with its .ics reaches delegates and substitute.
@@ -56,7 +56,8 @@ def test_the_facilitator_runs_a_meeting_from_convocation_to_approved_minutes(
     tick(page, "Trasporto sociale serale")
     page.get_by_role("button", name="Convoca e invia le convocazioni").click()
     page.wait_for_url(re.compile(r"/incontri/\d+/$"))
-    assert "Convocazione inviata per e-mail a 3 persone" in page.content()
+    assert "Convocazione in invio per e-mail a 3 persone" in page.content()
+    deliver_outbox()
     messages = smtp_sink.wait_for(3)
     assert all(any(p.get_content_type() == "text/calendar" for p in m.walk()) for m in messages)
     axe(page)

@@ -44,7 +44,7 @@ def ics_parts(message):
 
 
 def test_scheduling_sends_the_convocation_with_an_ics_to_delegates_and_substitutes(
-        client, table, facilitator, create_seat, create_follow_tavolo, smtp_sink, create_proposal, citizen):
+        deliver_outbox, client, table, facilitator, create_seat, create_follow_tavolo, smtp_sink, create_proposal, citizen):
     auser = create_seat(table, name="Auser Narni", with_substitute=True)
     cgil = create_seat(table, name="CGIL Terni", type="union")
     create_seat(table, name="In attesa", status="requested")
@@ -62,6 +62,7 @@ def test_scheduling_sends_the_convocation_with_an_ics_to_delegates_and_substitut
     assert meeting.starts_at.tzinfo is not None and meeting.proposals == [proposal]
     assert "<li>Apertura</li>" in meeting.agenda_html
 
+    deliver_outbox()
     messages = smtp_sink.wait_for(3)
     recipients = sorted(str(m["To"]) for m in messages)
     assert recipients == sorted([auser.delegate.email, auser.substitute.email, cgil.delegate.email])
@@ -86,7 +87,7 @@ def test_scheduling_sends_the_convocation_with_an_ics_to_delegates_and_substitut
                               ).scalars().all() == ["meeting.schedule"]
 
     page = page_text(client.get(response.headers["Location"]))
-    assert "Convocazione inviata per e-mail a 3 persone" in page
+    assert "Convocazione in invio per e-mail a 3 persone" in page
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def create_follow_tavolo(create_user):
     ({"place": "x" * 301}, "Al massimo 300 caratteri."),
     ({"agenda": "x" * 20_001}, "Al massimo 20000 caratteri."),
 ])
-def test_bad_meeting_input_is_refused_with_a_clear_message(client, table, facilitator, create_seat, smtp_sink,
+def test_bad_meeting_input_is_refused_with_a_clear_message(deliver_outbox, client, table, facilitator, create_seat, smtp_sink,
                                                            overrides, field_message):
     create_seat(table)
     client.login(facilitator)
@@ -134,6 +135,7 @@ def test_bad_meeting_input_is_refused_with_a_clear_message(client, table, facili
     else:
         assert 'value="Primo incontro di concertazione"' in html or overrides.get("title") == ""
     assert meetings() == []
+    deliver_outbox()
     assert smtp_sink.messages == []
 
 
@@ -234,7 +236,7 @@ def test_a_meeting_of_a_draft_tavolo_is_hidden_from_the_public(client, create_ta
 
 
 def test_changing_the_time_sends_an_updated_convocation_with_a_higher_sequence(
-        client, table, facilitator, create_seat, create_meeting, smtp_sink):
+        deliver_outbox, client, table, facilitator, create_seat, create_meeting, smtp_sink):
     seat = create_seat(table)
     meeting = create_meeting(table)
     client.login(facilitator)
@@ -248,6 +250,7 @@ def test_changing_the_time_sends_an_updated_convocation_with_a_higher_sequence(
     db.session.refresh(meeting)
     assert meeting.sequence == 1
     assert meeting.starts_at.astimezone(ROME).strftime("%H:%M") == "10:00"
+    deliver_outbox()
     [message] = smtp_sink.wait_for(1)
     assert str(message["To"]) == seat.delegate.email and "aggiornata" in message["Subject"]
     [event] = icalendar.Calendar.from_ical(ics_parts(message)[0].get_content()).walk("VEVENT")
@@ -256,7 +259,7 @@ def test_changing_the_time_sends_an_updated_convocation_with_a_higher_sequence(
                               .order_by(AuditEvent.id)).scalars().all() == ["meeting.schedule", "meeting.update"]
 
 
-def test_cancelling_needs_a_reason_and_tells_the_convened(client, table, facilitator, create_seat, create_meeting,
+def test_cancelling_needs_a_reason_and_tells_the_convened(deliver_outbox, client, table, facilitator, create_seat, create_meeting,
                                                          smtp_sink):
     seat = create_seat(table)
     meeting = create_meeting(table)
@@ -272,6 +275,7 @@ def test_cancelling_needs_a_reason_and_tells_the_convened(client, table, facilit
     assert response.status_code == 302
     db.session.refresh(meeting)
     assert (meeting.status, meeting.cancel_reason) == ("cancelled", "Sala non disponibile")
+    deliver_outbox()
     [message] = smtp_sink.wait_for(1)
     assert str(message["To"]) == seat.delegate.email and "annullato" in message["Subject"]
     [event] = icalendar.Calendar.from_ical(ics_parts(message)[0].get_content()).walk("VEVENT")
