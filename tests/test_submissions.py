@@ -24,8 +24,11 @@ from consulta.core.states import Conflict, TransitionError
 from consulta.core.submissions import Submission
 from consulta.extensions import db
 from consulta.meetings import operations as meetings_ops
+from consulta.meetings.models import Meeting
 from consulta.proposals import operations as proposals_ops
 from consulta.proposals.models import Proposal
+from consulta.tavoli.models import Objective
+from tests.meetings.test_meetings import meeting_data
 
 
 def token_of(html: str, form_marker: str | None = None) -> str:
@@ -134,6 +137,37 @@ def test_an_offline_contribution_recorded_twice_is_stored_once(client, tavolo, c
 
     [proposal] = db.session.execute(select(Proposal)).scalars().all()
     assert first.headers["Location"] == second.headers["Location"] == f"/proposte/{proposal.id}/"
+
+
+def test_a_meeting_convened_twice_is_stored_once(client, tavolo, create_user, create_seat):
+    facilitator = create_user(email="fac@example.org", display_name="Fabio Facilitatore", role="facilitator")
+    tavolo.facilitators.append(facilitator)
+    db.session.commit()
+    create_seat(tavolo, name="Auser Narni")
+    client.login(facilitator)
+    path = f"/facilitazione/tavoli/{tavolo.slug}/incontri/nuovo"
+    data = {**meeting_data(), "submission_token": token_of(client.get(path).get_data(as_text=True))}
+
+    first, second = client.post(path, data=data), client.post(path, data=data)
+
+    [meeting] = db.session.execute(select(Meeting)).scalars().all()
+    assert first.headers["Location"] == second.headers["Location"] == f"/incontri/{meeting.id}/"
+
+
+def test_an_objective_created_twice_is_stored_once(client, tavolo, create_user):
+    facilitator = create_user(email="fac@example.org", display_name="Fabio Facilitatore", role="facilitator")
+    tavolo.facilitators.append(facilitator)
+    db.session.commit()
+    client.login(facilitator)
+    path = f"/facilitazione/tavoli/{tavolo.slug}/obiettivi/nuovo"
+    data = {"title": "Più assistenza domiciliare", "body": "Testo.",
+            "submission_token": token_of(client.get(path).get_data(as_text=True))}
+
+    first, second = client.post(path, data=data), client.post(path, data=data)
+
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(Objective, Objective.title == "Più assistenza domiciliare") == 1
 
 
 def test_a_token_sent_by_someone_else_stores_nothing_and_answers_409(client, tavolo, dummy_user, create_user):

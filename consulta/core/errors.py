@@ -48,7 +48,9 @@ def render_error(status: int, detail: str | None = None):
 
 
 def _is_retryable(error: DBAPIError) -> bool:
-    return getattr(getattr(error, "orig", None), "sqlstate", None) in RETRYABLE_SQLSTATES
+    """A lock or serialisation conflict with another transaction (PostgreSQL), or SQLite's busy writer."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES or "database is locked" in str(orig)
 
 
 def register(app) -> None:

@@ -8,8 +8,9 @@ stores nothing: it raises `AlreadySubmitted`, which the error handler answers wi
 first one's page and the message "Era già stata inviata". Two POSTs at the same instant meet on the
 unique index: the second waits for the first to commit, then finds its row.
 
-Use: the form class inherits `OneTimeSubmission` (before `FlaskForm`); the view calls
-`remember(form, created, url)` after the operation. Hand-written forms add
+Use: the form class inherits `OneTimeSubmission` (before `FlaskForm`), or the creating view builds
+`one_time(TheForm)(...)` when an edit view shares the form; the view calls `remember(form, created, url)`
+after the operation. Hand-written forms add
 `<input type="hidden" name="submission_token" value="{{ submission_token() }}">`.
 """
 
@@ -115,6 +116,17 @@ class OneTimeSubmission:
             return False
         self._submission = claim(token)
         return True
+
+
+_ONE_TIME: dict[type, type] = {}
+
+
+def one_time(form_class: type) -> type:
+    """`form_class` with a one-time token: for a form shared by a "new" and an "edit" view, the "new"
+    view instantiates `one_time(TheForm)(...)`."""
+    if form_class not in _ONE_TIME:
+        _ONE_TIME[form_class] = type(f"OneTime{form_class.__name__}", (OneTimeSubmission, form_class), {})
+    return _ONE_TIME[form_class]
 
 
 def remember(form: Any, created: Any, url: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from consulta.core.errors import abort_with
 from consulta.core.permissions import is_authenticated
 from consulta.core.states import TransitionError
+from consulta.core.submissions import one_time, remember
 from consulta.core.text import render_markdown
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
@@ -324,12 +325,13 @@ def meeting_new(slug: str):
     tavolo = _load_tavolo(slug)
     require(Meeting.can_schedule(tavolo, current_user))
     proposals, objectives = _meeting_subject_choices(tavolo)
-    form = MeetingForm(proposals=proposals, objectives=objectives)
+    form = one_time(MeetingForm)(proposals=proposals, objectives=objectives)
     if form.is_submitted():
         form.read_subjects(request.form)
     if form.validate_on_submit():
         try:
             meeting = ops.schedule_meeting(tavolo, current_user, _meeting_fields(form))
+            remember(form, meeting, url_for("meetings.show", meeting_id=meeting.id))
             db.session.commit()
         except TransitionError as error:
             _refused(error, form, "day" if error.message.startswith(_("La data")) else None)
