@@ -9,7 +9,7 @@ a move the page decided on a stale state.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from consulta.accounts.models import User
 from consulta.comments.models import Comment
+from consulta.core.audit import AuditEvent
 from consulta.core.db import utcnow
 from consulta.core.notify import Notification
 from consulta.core.states import Conflict, TransitionError
@@ -25,9 +26,13 @@ from consulta.core.submissions import Submission
 from consulta.extensions import db
 from consulta.meetings import operations as meetings_ops
 from consulta.meetings.models import Meeting
+from consulta.moderation import operations as moderation_ops
+from consulta.plan import operations as plan_ops
 from consulta.proposals import operations as proposals_ops
 from consulta.proposals.models import Proposal
 from consulta.tavoli.models import Objective
+from consulta.votes import operations as votes_ops
+from consulta.votes.models import Vote
 from tests.meetings.test_meetings import meeting_data
 
 
@@ -272,3 +277,53 @@ def test_minutes_approved_on_a_stale_page_are_refused_with_409(tavolo, create_us
 
     assert refused.value.status == 409 and "Il verbale è approvato" in refused.value.message
     assert db.session.get(type(minutes), minutes.id).approved_by_id == facilitator.id
+
+
+def test_a_vote_on_a_proposal_withdrawn_meanwhile_is_refused_with_409(tavolo, create_user, create_proposal):
+    author = create_user(email="autrice@example.org", display_name="Anna Autrice")
+    voter = create_user(email="votante@example.org", display_name="Vera Votante")
+    proposal = create_proposal(tavolo, author, title="Proposta ritirata")
+    proposals_ops.withdraw_proposal(proposal, author)
+    db.session.commit()
+    set_committed_value(proposal, "state", "published")  # what the vote's page showed
+
+    with pytest.raises(Conflict, match="Non si può più votare"):
+        votes_ops.cast_vote(proposal, voter, "for")
+    db.session.rollback()
+
+    assert count(Vote, Vote.proposal_id == proposal.id) == 0
+
+
+def test_a_plan_adopted_twice_at_once_is_adopted_once(create_plan, admin_user, create_user):
+    other_admin = create_user(email="admin2@example.org", display_name="Altro Ufficio", role="admin")
+    plan = create_plan(status="consulting")
+    plan_ops.change_plan_status(plan, "adopted", admin_user, adoption_reference="DCC n. 12",
+                                adoption_date=date(2025, 3, 1))
+    db.session.commit()
+    set_committed_value(plan, "status", "consulting")  # what the second admin's page showed
+
+    with pytest.raises(Conflict):
+        plan_ops.change_plan_status(plan, "adopted", other_admin, adoption_reference="DCC n. 13",
+                                    adoption_date=date(2025, 3, 2))
+    db.session.rollback()
+
+    assert count(AuditEvent, AuditEvent.action == "plan.adopt") == 1
+    assert db.session.get(type(plan), plan.id).adoption_reference == "DCC n. 12"
+
+
+def test_two_moderators_hiding_the_same_proposal_hide_it_once(tavolo, create_user, create_proposal):
+    first = create_user(email="f1@example.org", display_name="Franca Prima", role="facilitator")
+    second = create_user(email="f2@example.org", display_name="Filippo Secondo", role="facilitator")
+    author = create_user(email="autrice@example.org", display_name="Anna Autrice")
+    tavolo.facilitators.extend([first, second])
+    proposal = create_proposal(tavolo, author, title="Proposta fuori tema")
+    db.session.commit()
+    moderation_ops.hide(proposal, first, reason="off_topic")
+    db.session.commit()
+    set_committed_value(proposal, "visibility", "visible")  # what the second moderator's page showed
+
+    with pytest.raises(Conflict, match="Un altro moderatore ha appena moderato"):
+        moderation_ops.hide(proposal, second, reason="spam")
+    db.session.rollback()
+
+    assert count(Notification, Notification.user_id == author.id, Notification.event == "proposal.hidden") == 1

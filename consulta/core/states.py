@@ -68,11 +68,13 @@ def _refresh_locked(obj: Any, names: list[str] | None, shared: bool) -> None:
         names = [a.key for a in state.mapper.column_attrs if not state.attrs[a.key].history.has_changes()]
     elif any(state.attrs[n].history.has_changes() for n in names):
         return  # moved in this transaction: we hold the lock since then
+    if not names:  # every column has a change pending: lock the row, re-read only its key
+        names = [a.key for a in state.mapper.column_attrs if a.columns[0].primary_key]
     mode = {"read": True} if shared else {"key_share": True}
     # No autoflush: a change of this transaction may be half-made (a merge target set before the
     # state that the CHECK ties it to); it stays pending, untouched by the refresh.
     with db.session.no_autoflush:
-        db.session.refresh(obj, attribute_names=names or None, with_for_update=mode)
+        db.session.refresh(obj, attribute_names=names, with_for_update=mode)
 
 
 def lock(obj: Any, *, watch: str | None = None, shared: bool = False, message: str | None = None) -> Any:
