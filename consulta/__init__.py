@@ -118,6 +118,7 @@ def _import_models() -> None:
     from consulta.comments import models as _comments  # noqa: F401
     from consulta.core import audit as _audit  # noqa: F401
     from consulta.core import notify as _notify  # noqa: F401
+    from consulta.core import submissions as _submissions  # noqa: F401
     from consulta.digests import models as _digests  # noqa: F401
     from consulta.meetings import models as _meetings  # noqa: F401
     from consulta.moderation import models as _moderation  # noqa: F401

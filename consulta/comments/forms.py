@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from consulta.comments.models import STANCE_LABELS
 from consulta.comments.queries import BODY_MAX_LENGTH
+from consulta.core.submissions import OneTimeSubmission
 from consulta.core.text import clean_plain
 
 NO_STANCE = ""
@@ -53,7 +54,7 @@ class CommentEditForm(FlaskForm):
         return self.stance.data or None
 
 
-class CommentForm(CommentEditForm):
+class CommentForm(OneTimeSubmission, CommentEditForm):
     parent_id = HiddenField()
 
     def validate_parent_id(self, field):

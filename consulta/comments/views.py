@@ -17,6 +17,7 @@ from consulta.comments.forms import CommentEditForm, CommentForm
 from consulta.comments.models import Comment
 from consulta.comments.queries import comment_refusal, refuse, subject_url
 from consulta.core.errors import abort_with
+from consulta.core.submissions import remember
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
 from consulta.proposals.models import Proposal, Visibility
@@ -59,6 +60,7 @@ def _post_comment(subject: Any):
     except operations.CommentRefused as refused:
         db.session.rollback()
         return _parent_refused(subject, form, refused.message, refused.status)
+    remember(form, comment, comment_anchor(comment))
     db.session.commit()
     if comment.visibility == Visibility.pending:
         flash(_("Il tuo commento è in attesa di moderazione: sarà visibile a tutti dopo l'approvazione."), "info")

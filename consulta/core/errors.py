@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import flash, jsonify, redirect, render_template, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from consulta.core.states import TransitionError
+from consulta.core.submissions import AlreadySubmitted
+from consulta.core.views import safe_next_url
 from consulta.extensions import db
+
+# PostgreSQL's "try again" errors: serialization_failure, deadlock_detected, lock_not_available.
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+LOST_RACE = _l("Un'altra richiesta ha modificato gli stessi dati nello stesso momento: ricarica la pagina e, se "
+               "serve, riprova.")
 
 MESSAGES = {
     400: (_l("Richiesta non valida"), _l("La richiesta contiene dati non validi o incompleti.")),
@@ -27,7 +37,20 @@ def render_error(status: int, detail: str | None = None):
     title, message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     if request.path.startswith("/api/"):
         return jsonify(error=str(title), message=str(detail or message), status=status), status
-    return render_template("errors/error.html", status=status, title=title, message=detail or message), status
+    back = None
+    if status == 409 and request.method == "POST":
+        # The page the form was on, to go back and see the state as it is now (same site only).
+        referrer = request.referrer or ""
+        host = request.host_url
+        back = safe_next_url("/" + referrer[len(host):] if referrer.startswith(host) else None, "") or None
+    return render_template("errors/error.html", status=status, title=title, message=detail or message,
+                           back=back), status
+
+
+def _is_retryable(error: DBAPIError) -> bool:
+    """A lock or serialisation conflict with another transaction (PostgreSQL), or SQLite's busy writer."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES or "database is locked" in str(orig)
 
 
 def register(app) -> None:
@@ -35,10 +58,34 @@ def register(app) -> None:
     def csrf_error(error):
         return render_error(400, str(_l("Il modulo è scaduto o non è valido. Ricarica la pagina e riprova.")))
 
+    # Lost races and refused transitions: one place turns them into a 409 (403 for a refused actor),
+    # after rolling back everything the request did. Views do not catch them.
     @app.errorhandler(TransitionError)
     def transition_error(error: TransitionError):
         db.session.rollback()
         return render_error(error.status, error.message)
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def lost_race(error: Exception):
+        db.session.rollback()
+        app.logger.info("Lost race on %s %s: %s", request.method, request.path, str(error).splitlines()[0])
+        return render_error(409, str(LOST_RACE))
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        if not _is_retryable(error):
+            return unexpected_error(error)
+        db.session.rollback()
+        app.logger.info("Lost race on %s %s: %s", request.method, request.path, str(error).splitlines()[0])
+        return render_error(409, str(LOST_RACE))
+
+    # A second click on a creating form: nothing is stored again, the user lands on what the first made.
+    @app.errorhandler(AlreadySubmitted)
+    def already_submitted(error: AlreadySubmitted):
+        db.session.rollback()
+        flash(gettext("Era già stata inviata: non è stata registrata una seconda volta."), "info")
+        return redirect(error.url)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -7,9 +7,19 @@ Each model with a lifecycle declares one transition table beside it:
         ...
     ])
 
-and operations call `table.apply(obj, to, actor, ...)`: it checks that the move
-exists and that the actor may make it, runs the requirement check, sets the
-state and writes the AuditEvent. Nothing else assigns the state column.
+and operations call `table.apply(obj, to, actor, ...)`: it locks the row and re-reads
+the state, checks that the move exists and that the actor may make it, runs the
+requirement check, sets the state and writes the AuditEvent. Nothing else assigns
+the state column.
+
+Concurrency by design: a state moves only after its row is locked (`SELECT … FOR NO
+KEY UPDATE` on PostgreSQL; SQLite serialises writers, so there the lock is a plain
+re-read) and the transition is checked against what is committed now, not against
+what the page showed. A request that finds the row moved by someone else meanwhile
+raises `Conflict`; the error handler in `consulta.core.errors` rolls back and answers
+409 with the Italian message: never a 500, never a second effect. Operations that
+decide on more than the state (flag thresholds, moderation, votes) call `lock()`
+before they look.
 """
 
 from __future__ import annotations
@@ -19,9 +29,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from flask import has_request_context
 from flask_babel import gettext
+from sqlalchemy import inspect
 
 from consulta.core import audit
+from consulta.extensions import db
 
 
 class TransitionError(Exception):
@@ -31,6 +44,64 @@ class TransitionError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+CHANGED_MEANWHILE = ("Nel frattempo un'altra persona ha già modificato questo contenuto: ricarica la pagina per "
+                     "vederlo com'è ora.")
+
+
+class Conflict(TransitionError):
+    """A lost race: the row moved under us. Answered 409 with the message, in one place."""
+
+    def __init__(self, message: str | None = None):
+        if message is None:
+            message = gettext(CHANGED_MEANWHILE) if has_request_context() else CHANGED_MEANWHILE
+        super().__init__(message, 409)
+
+
+def _refresh_locked(obj: Any, names: list[str] | None, shared: bool) -> None:
+    state = inspect(obj)
+    if state.session is None or state.pending or state.transient:
+        return  # created in this transaction: the row is ours already
+    if names is None:
+        # Every column without a change pending in this transaction: nothing of ours is lost.
+        names = [a.key for a in state.mapper.column_attrs if not state.attrs[a.key].history.has_changes()]
+    elif any(state.attrs[n].history.has_changes() for n in names):
+        return  # moved in this transaction: we hold the lock since then
+    if not names:  # every column has a change pending: lock the row, re-read only its key
+        names = [a.key for a in state.mapper.column_attrs if a.columns[0].primary_key]
+    mode = {"read": True} if shared else {"key_share": True}
+    # No autoflush: a change of this transaction may be half-made (a merge target set before the
+    # state that the CHECK ties it to); it stays pending, untouched by the refresh.
+    with db.session.no_autoflush:
+        db.session.refresh(obj, attribute_names=names, with_for_update=mode)
+
+
+def lock(obj: Any, *, watch: str | None = None, shared: bool = False, message: str | None = None) -> Any:
+    """Lock `obj`'s row until the end of the transaction and re-read its columns from the database.
+
+    `watch`: an attribute (usually a state) the caller already looked at; if the committed value
+    differs from the one in memory, someone else moved it meanwhile and `Conflict(message)` is raised.
+    `shared`: a share lock — others may share it, nobody may move the row — for acts that depend on
+    the row staying as it is without changing it (a vote on a proposal that must not be withdrawn).
+    Columns with a change pending in this transaction are kept as they are.
+    """
+    seen = str(getattr(obj, watch)) if watch else None
+    _refresh_locked(obj, None, shared)
+    if watch and str(getattr(obj, watch)) != seen:
+        raise Conflict(message)
+    return obj
+
+
+def lock_state(obj: Any, attribute: str) -> str:
+    """Lock `obj`'s row and re-read only `attribute` (a state); `Conflict` if it moved since we read it.
+    Returns the state, for the caller to check its transition against."""
+    seen = str(getattr(obj, attribute))
+    _refresh_locked(obj, [attribute], shared=False)
+    current = str(getattr(obj, attribute))
+    if current != seen:
+        raise Conflict()
+    return current
 
 
 Predicate = Callable[[Any, Any], bool]
@@ -79,7 +150,7 @@ class TransitionTable:
         context: dict[str, Any] | None = None,
         audit_changes: dict[str, Any] | None = None,
     ) -> Transition:
-        current = str(getattr(obj, self.attribute))
+        current = lock_state(obj, self.attribute)
         t = self.find(current, target)
         if t is None:
             raise TransitionError(gettext("Passaggio non consentito: da «%(source)s» a «%(target)s».",

@@ -10,6 +10,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from consulta.core.db import utcnow
+from consulta.core.submissions import new_token
 from consulta.core.text import safe_html
 
 
@@ -45,6 +46,8 @@ def register(app) -> None:
     app.jinja_env.globals["days_left"] = days_left
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["now"] = utcnow
+    # A fresh one-time token for each hand-written creating form (see core/submissions.py).
+    app.jinja_env.globals["submission_token"] = new_token
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor

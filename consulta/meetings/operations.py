@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from consulta.core import audit, notify
 from consulta.core.db import utcnow
-from consulta.core.states import TransitionError
+from consulta.core.states import TransitionError, lock
 from consulta.core.text import clean_plain, render_markdown
 from consulta.extensions import db
 from consulta.meetings.canonical import content_hash
@@ -261,6 +261,9 @@ def agenda_items_from(agenda: str) -> str:
 
 
 def ensure_draft(minutes: Minutes) -> None:
+    """Lock the verbale for this transaction and refuse unless it is still a draft: an edit and an
+    approval (or two approvals) that race are serialised, and the second finds it approved (409)."""
+    lock(minutes)
     if minutes.status != MinutesStatus.draft:
         raise ImmutableMinutes()
 
@@ -269,6 +272,7 @@ def start_minutes(meeting: Meeting, actor, *, tavolo) -> Minutes:
     """Open the draft verbale of a meeting that took place."""
     if meeting.tavolo_id != tavolo.id:
         raise TransitionError(_("L'incontro scelto non appartiene a questo tavolo."), 400)
+    lock(meeting)  # two facilitators opening the verbale at once: the second finds the first's
     if meeting.status == MeetingStatus.cancelled:
         raise TransitionError(_("L'incontro è stato annullato: non ha un verbale."))
     if meeting.status == MeetingStatus.scheduled:
@@ -466,6 +470,7 @@ def delete_minutes(minutes: Minutes, actor) -> None:
 
 def create_rettifica(original: Minutes, actor) -> Minutes:
     """A new draft that corrects approved minutes: it starts as a copy of them."""
+    lock(original)  # two rettifiche started at once: the second finds the first's
     if original.status != MinutesStatus.approved:
         raise TransitionError(_("Si può rettificare solo un verbale approvato: questo è ancora una bozza e si "
                                 "può modificare direttamente."))

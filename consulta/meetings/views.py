@@ -12,12 +12,12 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from consulta.core.errors import abort_with
 from consulta.core.permissions import is_authenticated
 from consulta.core.states import TransitionError
+from consulta.core.submissions import one_time, remember
 from consulta.core.text import render_markdown
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
@@ -326,13 +326,14 @@ def meeting_new(slug: str):
     tavolo = _load_tavolo(slug)
     require(Meeting.can_schedule(tavolo, current_user))
     proposals, objectives = _meeting_subject_choices(tavolo)
-    form = MeetingForm(proposals=proposals, objectives=objectives)
+    form = one_time(MeetingForm)(proposals=proposals, objectives=objectives)
     if form.is_submitted():
         form.read_subjects(request.form)
     if form.validate_on_submit():
         try:
             meeting = ops.schedule_meeting(tavolo, current_user, _meeting_fields(form))
             sent = send_convocations(meeting)
+            remember(form, meeting, url_for("meetings.show", meeting_id=meeting.id))
             db.session.commit()
         except TransitionError as error:
             _refused(error, form, "day" if error.message.startswith(_("La data")) else None)
@@ -350,12 +351,13 @@ def meeting_record_held(slug: str):
     tavolo = _load_tavolo(slug)
     require(Meeting.can_schedule(tavolo, current_user))
     proposals, objectives = _meeting_subject_choices(tavolo)
-    form = HeldMeetingForm(proposals=proposals, objectives=objectives)
+    form = one_time(HeldMeetingForm)(proposals=proposals, objectives=objectives)
     if form.is_submitted():
         form.read_subjects(request.form)
     if form.validate_on_submit():
         try:
             meeting = ops.record_held_meeting(tavolo, current_user, _meeting_fields(form))
+            remember(form, meeting, url_for("meetings.show", meeting_id=meeting.id))
             db.session.commit()
         except TransitionError as error:
             _refused(error, form, "day" if error.message.startswith(_("Questo incontro")) else None)
@@ -439,12 +441,8 @@ def minutes_new(slug: str):
     if meeting.tavolo_id != tavolo.id:
         abort_with(400, _("L'incontro scelto non appartiene a questo tavolo: il verbale si scrive nel tavolo "
                           "dell'incontro."))
-    try:
-        minutes = ops.start_minutes(meeting, current_user, tavolo=tavolo)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        abort_with(409, _("Questo incontro ha già un verbale: aprilo dalla pagina dell'incontro."))
+    minutes = ops.start_minutes(meeting, current_user, tavolo=tavolo)
+    db.session.commit()
     flash(_("Bozza del verbale creata: registra presenze, testo e decisioni, poi approvalo."), "success")
     return redirect(url_for("meetings.editor", minutes_id=minutes.id))
 
@@ -631,9 +629,6 @@ def _decision_page(minutes: Minutes, decision: Decision | None):
             db.session.commit()
         except TransitionError as error:
             _refused(error, form, "subject")
-        except IntegrityError:
-            db.session.rollback()
-            form.subject.errors = [_("Il verbale contiene già una decisione su questo argomento: modifica quella.")]
         else:
             flash(_("Decisione su «%(title)s» salvata.", title=saved.subject_title), "success")
             return redirect(url_for("meetings.editor", minutes_id=minutes.id, _anchor="decisioni"))
@@ -690,12 +685,8 @@ def editor_approve(minutes_id: int):
 def editor_rectify(minutes_id: int):
     minutes = queries.load_minutes_for_page(minutes_id)
     require(minutes.can_manage(current_user))
-    try:
-        correction = ops.create_rettifica(minutes, current_user)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        abort_with(409, _("Questo verbale ha già una rettifica: correggi quella."))
+    correction = ops.create_rettifica(minutes, current_user)
+    db.session.commit()
     flash(_("Bozza di rettifica creata: parte dal testo del verbale approvato; correggi e approva."), "success")
     return redirect(url_for("meetings.editor", minutes_id=correction.id))
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
 from consulta.core.permissions import facilitates
-from consulta.core.states import Transition, TransitionError, TransitionTable
+from consulta.core.states import Transition, TransitionError, TransitionTable, lock_state
 from consulta.extensions import db
 from consulta.proposals.models import ProposalState, Visibility
 
@@ -172,7 +172,7 @@ class VisibilityTable(TransitionTable):
         Only for the visibility that goes with a state transition (publishing a proposal), whose
         audit row already records {"visibility": [before, after]}.
         """
-        current = str(obj.visibility)
+        current = lock_state(obj, self.attribute)
         transition = self.find(current, target)
         if transition is None:
             raise TransitionError(str(_l("Passaggio di visibilità non consentito.")), 409)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consulta.core import audit, notify
 from consulta.core.db import utcnow
-from consulta.core.states import TransitionError
+from consulta.core.states import TransitionError, lock
 from consulta.core.text import clean_plain
 from consulta.extensions import db
 from consulta.moderation.models import (
@@ -52,6 +52,13 @@ def _title(item: Any) -> str | None:
 def _check_moderator(item: Any, actor: Any) -> None:
     if not item.can_moderate(actor):
         raise TransitionError(_("Solo i facilitatori di questo tavolo possono moderarne i contenuti."), 403)
+
+
+def _lock_for_moderation(item: Any) -> None:
+    """Lock the item for this transaction: two moderators acting at once are serialised, and the
+    second, finding it already moderated, gets a 409 instead of a second act and a second notice."""
+    lock(item, watch="visibility", message=_("Un altro moderatore ha appena moderato questo contenuto: ricarica "
+                                              "la pagina per vederlo com'è ora."))
 
 
 def _check_actionable(item: Any) -> None:
@@ -91,6 +98,7 @@ def approve(item: Any, actor: Any) -> None:
     from consulta.proposals.operations import publish_proposal
 
     _check_moderator(item, actor)
+    _lock_for_moderation(item)
     _check_actionable(item)
     if kind_of(item) == "proposal":
         if item.state != ProposalState.submitted:
@@ -118,6 +126,7 @@ def hide(item: Any, actor: Any, *, reason: str, note: str | None = None) -> None
     Hiding an item that flags hid provisionally confirms it with the moderator's reason.
     """
     _check_moderator(item, actor)
+    _lock_for_moderation(item)
     _check_actionable(item)
     if reason not in HIDE_REASONS:
         raise TransitionError(_("Scegli il motivo dall'elenco."), 400)
@@ -148,6 +157,7 @@ def restore(item: Any, actor: Any, *, note: str | None = None) -> None:
     from consulta.proposals.operations import publish_proposal
 
     _check_moderator(item, actor)
+    _lock_for_moderation(item)
     _check_actionable(item)
     if item.visibility != Visibility.hidden:
         raise TransitionError(_("Il contenuto non è nascosto: non c'è niente da ripristinare."), 409)
@@ -173,6 +183,7 @@ def restore(item: Any, actor: Any, *, note: str | None = None) -> None:
 def dismiss_flags(item: Any, actor: Any, *, note: str | None = None) -> int:
     """The moderator reads the flags on a public item and keeps it online."""
     _check_moderator(item, actor)
+    _lock_for_moderation(item)
     _check_actionable(item)
     if item.visibility == Visibility.hidden:
         raise TransitionError(_("Il contenuto è nascosto: per rimetterlo online usa «Ripristina»."), 409)
@@ -214,6 +225,9 @@ class FlagOutcome:
 def flag(item: Any, reporter: Any, *, reason: str, note: str | None = None) -> FlagOutcome:
     """A participant reports an item once. Enough distinct reports hide it provisionally in a
     post-moderated tavolo, until a moderator reviews it."""
+    # Flags on one item are serialised on its row: the one that crosses the threshold hides it, and the
+    # next ones see it hidden already (refused, nothing stored): hidden once, the author told once.
+    lock(item)
     refusal = flag_refusal(item, reporter)
     if refusal is not None:
         raise TransitionError(refusal[1], refusal[0])

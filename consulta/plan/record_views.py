@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from consulta.core.errors import abort_with
 from consulta.core.permissions import is_admin
 from consulta.core.states import TransitionError
+from consulta.core.submissions import one_time, remember
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
 from consulta.plan import bp, exports, presentation, queries, record_bp
@@ -403,7 +404,7 @@ def _area_form(plan: Plan, area: PlanArea | None = None) -> tuple[AreaForm, list
         form = AreaForm(obj=area)
         form.tavoli.data = [t.id for t in area.tavoli]
     else:
-        form = AreaForm()
+        form = AreaForm() if area is not None else one_time(AreaForm)()
     form.tavoli.choices = [(t.id, t.title) for t in tavoli]
     return form, tavoli
 
@@ -417,6 +418,7 @@ def area_new(plan_id: int):
     if form.validate_on_submit():
         area = ops.create_area(plan, current_user, title=form.title.data, description=form.description.data,
                                tavoli=[t for t in tavoli if t.id in form.tavoli.data])
+        remember(form, area, _manage_url(plan, area.anchor))
         db.session.commit()
         flash(_("Area «%(title)s» creata.", title=area.title), "success")
         return redirect(_manage_url(plan, area.anchor))
@@ -460,9 +462,10 @@ def objective_new(plan_id: int, area_id: int):
     area = _area(plan, area_id)
     require(area.can_manage(current_user))
     _editable(plan)
-    form = PlanObjectiveForm()
+    form = one_time(PlanObjectiveForm)()
     if form.validate_on_submit():
         objective = ops.create_objective(area, current_user, title=form.title.data, description=form.description.data)
+        remember(form, objective, url_for("plan_record.objective", plan_id=plan.id, objective_id=objective.id))
         db.session.commit()
         flash(_("Obiettivo «%(title)s» creato.", title=objective.title), "success")
         return redirect(url_for("plan_record.objective", plan_id=plan.id, objective_id=objective.id))
@@ -579,7 +582,7 @@ def _action_form(action: PlanAction | None = None) -> tuple[ActionForm, list]:
         form.scope.data = "all" if action.all_comuni else "some"
         form.comuni.data = [c.id for c in action.comuni]
     else:
-        form = ActionForm()
+        form = ActionForm() if action is not None else one_time(ActionForm)()
     form.comuni.choices = [(c.id, c.name) for c in comuni]
     return form, comuni
 
@@ -607,6 +610,7 @@ def action_new(plan_id: int, objective_id: int):
         except TransitionError as error:
             _refused(form, error)
         else:
+            remember(form, action, url_for("plan_record.action", plan_id=plan.id, action_id=action.id))
             db.session.commit()
             flash(_("Azione «%(title)s» creata. Ora puoi aggiungere indicatori e risorse.", title=action.title),
                   "success")

@@ -9,6 +9,7 @@ from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from consulta.core.submissions import OneTimeSubmission
 from consulta.core.text import clean_plain
 from consulta.extensions import db
 from consulta.organisations.models import Organisation
@@ -113,7 +114,7 @@ class _ProposalTextForm(FlaskForm):
         return clean_plain(self.title.data)
 
 
-class ProposalForm(_ProposalTextForm):
+class ProposalForm(OneTimeSubmission, _ProposalTextForm):
     presenter = RadioField(
         _l("Presenti la proposta"),
         choices=[],
@@ -244,7 +245,7 @@ class AnswerForm(FlaskForm):
         return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
-class OfflineProposalForm(_ProposalTextForm):
+class OfflineProposalForm(OneTimeSubmission, _ProposalTextForm):
     """A proposal received on paper, by e-mail or at a meeting, recorded by a facilitator."""
 
     channel = RadioField(

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from consulta.core import audit
 from consulta.core.db import utcnow
 from consulta.core.notify import emit
-from consulta.core.states import TransitionError
+from consulta.core.states import TransitionError, lock
 from consulta.core.text import clean_plain, render_markdown
 from consulta.extensions import db
 from consulta.proposals.models import (
@@ -151,6 +151,14 @@ def start_review(proposal: Proposal, actor) -> None:
     db.session.flush()
 
 
+def _lock_for_answer(proposal: Proposal) -> None:
+    """Two facilitators answering at once are serialised on the proposal's row: the second finds it
+    answered and gets a 409 — one answer, one notice to the author."""
+    lock(proposal, watch="state", message=_(
+        "Un altro facilitatore ha appena risposto a questa proposta o ne ha cambiato lo stato: ricarica la pagina "
+        "per leggere la risposta."))
+
+
 def _set_answer(proposal: Proposal, actor, motivation: str) -> str:
     text = clean_plain(motivation, multiline=True)
     proposal.answer = text
@@ -170,6 +178,7 @@ def answer_proposal(proposal: Proposal, actor, *, outcome: str, motivation: str)
         raise TransitionError(_("Risposta sconosciuta."), 400)
     if not clean_plain(motivation, multiline=True):
         raise TransitionError(_("La risposta deve avere una motivazione."), 409)
+    _lock_for_answer(proposal)
     if proposal.state == ProposalState.published:
         PROPOSAL_TRANSITIONS.apply(proposal, ProposalState.under_review, actor)
     text = _set_answer(proposal, actor, motivation)
@@ -208,6 +217,14 @@ def merge_refusal(proposal: Proposal, target: Proposal | None) -> str | None:
 
 def merge_proposal(proposal: Proposal, target: Proposal | None, actor, *, motivation: str) -> None:
     """Merge a duplicate into another proposal of the same tavolo; the motivation is the answer."""
+    if target is not None and target.id != proposal.id:
+        # Both rows, in a fixed order (no deadlock): neither may move while we decide, so two crossed
+        # merges (A into B, B into A) cannot both pass the circle check.
+        for one in sorted((proposal, target), key=lambda p: p.id):
+            if one is proposal:
+                _lock_for_answer(proposal)
+            else:
+                lock(target, watch="state")
     problem = merge_refusal(proposal, target)
     if problem:
         raise TransitionError(problem, 409)

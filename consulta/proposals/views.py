@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from consulta.core.audit import AuditEvent
 from consulta.core.errors import abort_with
 from consulta.core.permissions import is_authenticated
-from consulta.core.states import TransitionError
+from consulta.core.states import Conflict, TransitionError
+from consulta.core.submissions import remember
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
 from consulta.proposals import bp
@@ -105,6 +106,7 @@ def new(slug: str):
             tavolo=tavolo, author=_user(), title=form.title.data, body=form.body.data,
             objective=form.linked_objective, organisation=form.on_behalf_of,
         )
+        remember(form, proposal, url_for("proposals.show", proposal_id=proposal.id))
         db.session.commit()
         if proposal.state == ProposalState.published:
             flash(_("La tua proposta è stata pubblicata."), "success")
@@ -262,9 +264,11 @@ def answer(proposal_id: int):
             else:
                 answer_proposal(proposal, _user(), outcome=form.outcome.data, motivation=form.motivation.data)
         except TransitionError as refused:
-            db.session.rollback()
-            if refused.status == 403:
+            # A refusal about the chosen answer goes back on the form; a lost race and a refused
+            # actor go to the one error handler (409 / 403).
+            if refused.status == 403 or isinstance(refused, Conflict):
                 raise
+            db.session.rollback()
             field = form.merge_into if form.outcome.data == MERGED else form.outcome
             field.errors = [*field.errors, refused.message]
             status = refused.status
@@ -301,6 +305,7 @@ def record_offline(slug: str):
             title=form.title.data, body=form.body.data, organisation=organisation,
             author_name=form.author_name.data, objective=form.linked_objective,
         )
+        remember(form, proposal, url_for("proposals.show", proposal_id=proposal.id))
         db.session.commit()
         flash(_("Proposta registrata e pubblicata con l'indicazione «%(badge)s».", badge=proposal.offline_badge),
               "success")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from consulta.core.errors import abort_with
+from consulta.core.submissions import one_time, remember
 from consulta.core.views import load_or_404, require, safe_next_url
 from consulta.extensions import db
 from consulta.plan.forms import AdoptionForm, PlanForm
@@ -249,9 +250,10 @@ def change_phase(slug: str):
 def objective_new(slug: str):
     tavolo = _load_tavolo(slug)
     require(tavolo.can_manage_objectives(current_user))
-    form = ObjectiveForm()
+    form = one_time(ObjectiveForm)()
     if form.validate_on_submit():
         objective = ops.create_objective(tavolo, current_user, title=form.title.data, body=form.body.data)
+        remember(form, objective, url_for("tavoli.objective", slug=tavolo.slug, objective_id=objective.id))
         db.session.commit()
         flash(_("Obiettivo salvato come bozza: pubblicalo quando è pronto."), "success")
         return redirect(url_for("tavoli.objective", slug=tavolo.slug, objective_id=objective.id))

@@ -4,23 +4,34 @@ A ballot is unique per subject and `ballot_key` (a database constraint), so a
 double vote is impossible. Two identical requests at the same moment both try
 to insert: the loser's INSERT fails inside a SAVEPOINT, which is rolled back,
 and it updates the winner's row instead — never a 500.
+
+A vote holds a share lock on its subject, so the subject cannot be withdrawn or
+closed under it (the withdrawal waits, or the vote finds it withdrawn: 409), and
+it updates its ballot under a row lock, so a vote and its own withdrawal racing
+are serialised instead of updating a row that was just deleted.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from consulta.comments.queries import subject_column, subject_kind
+from consulta.core.states import Conflict, lock
 from consulta.extensions import db
 from consulta.votes.models import Vote
 from consulta.votes.tally import Ballot, ballot_for
 
 
-class VoteConflict(Exception):
-    """The ballot changed under us in a way we cannot resolve; the view answers 409."""
+class VoteConflict(Conflict):
+    """The ballot changed under us in a way we cannot resolve: 409 from the error handler."""
+
+    def __init__(self):
+        super().__init__(_("Il voto è stato cambiato da un'altra richiesta nello stesso momento: ricarica la "
+                           "pagina e riprova."))
 
 
 class NoBallot(Exception):
@@ -37,12 +48,17 @@ def _ballot_or_raise(subject: Any, user: Any) -> Ballot:
 def _existing(subject: Any, ballot: Ballot) -> Vote | None:
     return db.session.execute(
         select(Vote).where(subject_column(Vote, subject), Vote.ballot_key == ballot.key)
-        .execution_options(populate_existing=True)
+        .with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
 
 def cast_vote(subject: Any, user: Any, value: str) -> Vote:
     """Record `user`'s vote (or their organisation's) on `subject`, replacing an earlier one."""
+    lock(subject, shared=True)
+    if not subject.can_vote(user):
+        # Withdrawn, decided or closed since the page was shown.
+        raise Conflict(_("Non si può più votare: nel frattempo la proposta o l'obiettivo ha cambiato stato. "
+                         "Ricarica la pagina."))
     ballot = _ballot_or_raise(subject, user)
     vote = _existing(subject, ballot)
     if vote is None:

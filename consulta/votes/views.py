@@ -44,22 +44,17 @@ def _post_vote(subject: Any):
     form = VoteForm()
     if not form.validate_on_submit():
         abort_with(400, _("Scegli un voto valido: favorevole, contrario, astenuto oppure ritira il voto."))
-    try:
-        if form.removes:
-            removed = operations.withdraw_vote(subject, current_user)
-            message = _("Voto ritirato.") if removed else _("Non c'era un voto da ritirare.")
+    if form.removes:
+        removed = operations.withdraw_vote(subject, current_user)
+        message = _("Voto ritirato.") if removed else _("Non c'era un voto da ritirare.")
+    else:
+        vote = operations.cast_vote(subject, current_user, form.value.data)
+        label = str(VOTE_LABELS[vote.value])
+        if vote.organisation_id is not None and subject.tavolo.vote_mode == "organisation":
+            message = _("Voto registrato per %(name)s: %(value)s.",
+                        name=current_user.represented_organisation.name, value=label)
         else:
-            vote = operations.cast_vote(subject, current_user, form.value.data)
-            label = str(VOTE_LABELS[vote.value])
-            if vote.organisation_id is not None and subject.tavolo.vote_mode == "organisation":
-                message = _("Voto registrato per %(name)s: %(value)s.",
-                            name=current_user.represented_organisation.name, value=label)
-            else:
-                message = _("Voto registrato: %(value)s.", value=label)
-    except operations.VoteConflict:
-        db.session.rollback()
-        abort_with(409, _("Il voto è stato cambiato da un'altra richiesta nello stesso momento: "
-                          "ricarica la pagina e riprova."))
+            message = _("Voto registrato: %(value)s.", value=label)
     db.session.commit()
     flash(message, "success")
     return redirect(f"{subject_url(subject)}#voti")
