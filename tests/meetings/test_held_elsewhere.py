@@ -73,3 +73,16 @@ def test_only_the_tavolo_facilitators_record_a_held_meeting(request, client, tab
     assert client.get(held_url(table)).status_code == expected
     assert client.post(held_url(table), data=meeting_data(day=last_week())).status_code == expected
     assert db.session.execute(select(Meeting)).first() is None
+
+
+def test_a_double_click_records_the_held_meeting_once(client, table, facilitator):
+    from tests.test_submissions import token_of
+
+    client.login(facilitator)
+    data = {**meeting_data(day=last_week()), "submission_token": token_of(client.get(held_url(table)).get_data(
+        as_text=True))}
+
+    first, second = client.post(held_url(table), data=data), client.post(held_url(table), data=data)
+
+    [meeting] = db.session.execute(select(Meeting)).scalars().all()
+    assert first.headers["Location"] == second.headers["Location"] == f"/incontri/{meeting.id}/"
