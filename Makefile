@@ -43,11 +43,16 @@ demo: migrate
 
 # The web server and, beside it, the outbox sender (`flask send-mail --loop`): requests only write
 # e-mails into the outbox, the sender delivers them. Both stop together (Ctrl-C).
+# flask run listens on FLASK_RUN_HOST:FLASK_RUN_PORT, and the development links in e-mails follow them
+# (PUBLIC_BASE_URL in instance/consulta.env says otherwise).
+run: export FLASK_RUN_HOST = $(HOST)
+run: export FLASK_RUN_PORT = $(PORT)
 run: demo
 	@echo "Consulta: http://$(HOST):$(PORT)"
+	@echo "Posta: se nessun server SMTP risponde su localhost:8025, i messaggi vanno in instance/mail/ e su http://$(HOST):$(PORT)/_dev/posta"
 	@$(BIN)/flask send-mail --loop --interval 2 & sender=$$!; \
 	trap 'kill $$sender 2>/dev/null; wait $$sender 2>/dev/null' EXIT; \
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/flask run
 
 # Two workers (the machine has two cores); the run ends with its 15 slowest tests, so cost creep shows.
 # Tests run in a random order (pytest-randomly): `-p no:randomly` runs them in file order.

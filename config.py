@@ -41,6 +41,8 @@ class Config:
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "Consulta <noreply@consulta.localhost>"
     MAIL_SUPPRESS_SEND = False
+    # Development only: where the sender files messages when no SMTP server answers (/_dev/posta).
+    MAIL_DEV_DIR: str | None = None
 
     # Absolute links in e-mails and exports.
     SERVER_NAME: str | None = None
@@ -132,6 +134,7 @@ class DevelopmentConfig(Config):
     DEBUG = True
     SECRET_KEY = "dev-only-not-secret"
     MAIL_PORT = 8025
+    MAIL_DEV_DIR = str(BASE_DIR / "instance" / "mail")
 
 
 class TestingConfig(Config):
@@ -180,13 +183,35 @@ def check_production_settings(settings) -> None:
         raise RuntimeError("DEBUG must be off in production")
 
 
+INSTANCE_SETTINGS = BASE_DIR / "instance" / "consulta.env"
+
+
+def read_instance_settings() -> Path | None:
+    """The instance's own settings, KEY=value lines in instance/consulta.env (or the file named by
+    CONSULTA_ENV_FILE), read alike by the web server and by every `flask` command. Variables already
+    in the environment win. Returns the file read, if any."""
+    from dotenv import load_dotenv
+
+    path = Path(os.environ.get("CONSULTA_ENV_FILE") or INSTANCE_SETTINGS)
+    if not path.is_file():
+        return None
+    load_dotenv(path, override=False)
+    return path
+
+
 def load_config(name: str | None) -> type[Config]:
+    if (name or os.environ.get("CONSULTA_CONFIG")) != "testing":  # tests never read a developer's settings
+        read_instance_settings()
     name = name or os.environ.get("CONSULTA_CONFIG", "development")
     try:
         base = CONFIGS[name]
     except KeyError:
         raise RuntimeError(f"Unknown configuration {name!r}; use one of {sorted(CONFIGS)}") from None
     cls = type(base.__name__, (base,), {"CONFIG_NAME": name})
+    if name == "development":
+        # `make run HOST=… PORT=…` sets these for the server and the sender alike: links follow the port.
+        host, port = os.environ.get("FLASK_RUN_HOST", "127.0.0.1"), os.environ.get("FLASK_RUN_PORT", "5000")
+        cls.PUBLIC_BASE_URL = f"http://{host}:{port}"
     _apply_environment(cls)
     if name == "production":
         check_production_settings(cls)

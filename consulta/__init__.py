@@ -78,9 +78,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=prefix)
 
-    from consulta.core import assets, errors, security, templating
+    from consulta.core import assets, devmail, errors, security, templating
 
     assets.register(app)
+    devmail.register(app)
     errors.register(app)
     security.register(app)
     templating.register(app)

@@ -38,10 +38,11 @@ import socket
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr, parseaddr
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
@@ -106,6 +107,8 @@ class SMTPLink:
         self.username = config.get("MAIL_USERNAME")
         self.password = config.get("MAIL_PASSWORD")
         self.suppress = bool(config.get("MAIL_SUPPRESS_SEND"))
+        # Development only: with no SMTP server answering, messages are filed here (see /_dev/posta).
+        self.dev_dir = config.get("MAIL_DEV_DIR")
         # Every socket operation (connect, greeting, each command) gives up after this long:
         # an SMTP server that accepts and never answers cannot hold a sender.
         self.timeout = float(setting("SMTP_TIMEOUT"))
@@ -177,7 +180,14 @@ class SMTPLink:
             # smtplib speaks no SMTPUTF8: such an address cannot be delivered by this sender.
             raise SMTPFailure(f"Indirizzo con caratteri non ASCII non supportato: {recipient}", permanent=True)
         reused = self.smtp is not None
-        smtp = self.smtp or self._connect()
+        try:
+            smtp = self.smtp or self._connect()
+        except SMTPFailure:
+            if not self.dev_dir:
+                raise
+            file_in_dev_mailbox(self.dev_dir, recipient, message)
+            at_end_of_data()
+            return
         try:
             self._envelope(smtp, sender, recipient, data)
         except SMTPFailure:
@@ -202,6 +212,16 @@ class SMTPLink:
             raise SMTPFailure(f"Nessuna conferma dal server dopo l'invio: {exc}", ambiguous=True) from None
         if code != 250:
             raise self._refused("fine del messaggio", code, reply)
+
+
+def file_in_dev_mailbox(directory: str, recipient: str, message: bytes) -> Path:
+    """Write the message as an .eml file, named so that the newest sorts first on /_dev/posta."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = folder / f"{stamp}-{re.sub(r'[^A-Za-z0-9@._-]', '_', recipient)[:80]}.eml"
+    path.write_bytes(message)
+    return path
 
 
 def _sender() -> tuple[str, str]:
