@@ -14,23 +14,27 @@ edition and its tavoli) are inserted as the test factories insert them.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from stdnum import luhn
 
 from consulta.accounts.models import RegisteredAs, Role, User
 from consulta.accounts.operations import create_user
 from consulta.ambito.models import Ambito, Comune
 from consulta.comments import operations as comments_ops
+from consulta.core.audit import AuditEvent
 from consulta.core.db import utcnow
+from consulta.core.notify import Notification
 from consulta.core.text import render_markdown, slugify
 from consulta.extensions import db
 from consulta.meetings import operations as meetings_ops
 from consulta.moderation import operations as moderation
+from consulta.moderation.models import Flag
 from consulta.organisations.models import (
     Membership,
     MembershipStatus,
@@ -40,10 +44,12 @@ from consulta.organisations.models import (
 from consulta.plan import operations as plan_ops
 from consulta.plan import record_operations as record_ops
 from consulta.plan.models import Plan, PlanStatus
+from consulta.plan.record import PlanRevision, ProgressUpdate
 from consulta.proposals import operations as proposals_ops
 from consulta.tavoli import operations as tavoli_ops
 from consulta.tavoli.models import Moderation, Phase, Tavolo, VoteMode
 from consulta.votes import operations as votes_ops
+from consulta.votes.models import Vote
 
 COMUNI = [
     ("Narni", "055022"), ("Alviano", "055002"), ("Amelia", "055005"), ("Attigliano", "055007"),
@@ -437,9 +443,33 @@ class Story:
     proposals: dict[str, object] = field(default_factory=dict)
     decisions: dict[str, object] = field(default_factory=dict)
     plan: Plan | None = None
+    clock: Clock = field(default_factory=lambda: Clock())
 
 
 ROME = ZoneInfo("Europe/Rome")
+
+
+class Clock:
+    """Dates what the operations inside `at(when)` record as "now": the audit log and the notifications
+    (and, when named, the rows of other models such as votes or flags). The one thing set by hand,
+    as in the test factories, so the story unfolds over the past weeks; what happens outside `at`
+    (approving minutes, sealed with their moment) keeps the real now."""
+
+    @staticmethod
+    def _last_id(model) -> int:
+        return db.session.scalar(select(func.coalesce(func.max(model.id), 0)))
+
+    @contextmanager
+    def at(self, when: datetime, *models):
+        models = (AuditEvent, Notification, *models)
+        db.session.flush()
+        marks = {model: self._last_id(model) for model in models}
+        yield when
+        db.session.flush()
+        for model in models:
+            columns = [c for c in ("at", "created_at", "updated_at", "changed_at") if hasattr(model, c)]
+            db.session.execute(update(model).where(model.id > marks[model]).values(dict.fromkeys(columns, when))
+                               .execution_options(synchronize_session=False))
 
 
 def _ago(days: float, hour: int = 10, minute: int = 0) -> datetime:
@@ -515,7 +545,7 @@ def _people(story: Story) -> None:
 
 def _plan_and_tavoli(story: Story) -> None:
     year = utcnow().year
-    start, end = year - 1, year + 1
+    start, end = year, year + 2
     plan = Plan(
         title=f"Piano Sociale di Zona {start}–{end}", period_start=start, period_end=end,
         status=PlanStatus.consulting,
@@ -546,36 +576,42 @@ def _plan_and_tavoli(story: Story) -> None:
 
 
 def _seats(story: Story) -> None:
+    clock = story.clock
     for slug, org_keys in MEMBERS.items():
         tavolo = story.tavoli[slug]
         for n, org_key in enumerate(org_keys):
             delegate_key, substitute_key = SEATS[org_key]
             delegate = story.people[delegate_key]
-            member, _what = meetings_ops.request_membership(
-                tavolo, delegate, delegate=delegate,
-                substitute=story.people[substitute_key] if substitute_key else None)
-            meetings_ops.accept_member(member, story.facilitator)
-            member.requested_at = _ago(50 - n, hour=9)
-            member.decided_at = _ago(48 - n, hour=11)
+            with clock.at(_ago(50 - n, hour=9)) as when:
+                member, _what = meetings_ops.request_membership(
+                    tavolo, delegate, delegate=delegate,
+                    substitute=story.people[substitute_key] if substitute_key else None)
+                member.requested_at = when
+            with clock.at(_ago(48 - n, hour=11)) as when:
+                meetings_ops.accept_member(member, story.facilitator)
+                member.decided_at = when
             story.members[(slug, org_key)] = member
     for slug, org_key in REQUESTED:
-        delegate_key, substitute_key = SEATS[org_key]
-        member, _what = meetings_ops.request_membership(story.tavoli[slug], story.people[delegate_key],
-                                                        delegate=story.people[delegate_key])
-        member.requested_at = _ago(2, hour=16)
+        delegate_key, _substitute_key = SEATS[org_key]
+        with clock.at(_ago(2, hour=16)) as when:
+            member, _what = meetings_ops.request_membership(story.tavoli[slug], story.people[delegate_key],
+                                                            delegate=story.people[delegate_key])
+            member.requested_at = when
 
 
 def _objectives(story: Story) -> None:
     for slug, items in OBJECTIVES.items():
         tavolo = story.tavoli[slug]
         for title, body, revisions in items:
-            objective = tavoli_ops.create_objective(tavolo, story.facilitator, title=title, body=body)
-            tavoli_ops.change_objective_status(objective, "published", story.facilitator)
-            objective.published_at = _ago(45)
-            for new_title, new_body, note in revisions:
-                tavoli_ops.update_objective(objective, story.facilitator, title=new_title, body=new_body, note=note)
-            for revision, days in zip(objective.revisions, (45, 35, 28), strict=False):
-                revision.edited_at = _ago(days, hour=12)
+            with story.clock.at(_ago(45, hour=12)) as when:
+                objective = tavoli_ops.create_objective(tavolo, story.facilitator, title=title, body=body)
+                tavoli_ops.change_objective_status(objective, "published", story.facilitator)
+                objective.published_at = objective.revisions[0].edited_at = when
+            for (new_title, new_body, note), days in zip(revisions, (35, 28), strict=False):
+                with story.clock.at(_ago(days, hour=12)) as when:
+                    revision = tavoli_ops.update_objective(objective, story.facilitator, title=new_title,
+                                                           body=new_body, note=note)
+                    revision.edited_at = when
             story.objectives.setdefault(slug, []).append(objective)
 
 
@@ -583,33 +619,39 @@ def _proposals(story: Story) -> None:
     for key, slug, objective_index, who, days, title, body in PROPOSALS:
         tavolo = story.tavoli[slug]
         author = story.people[who]
-        proposal = proposals_ops.submit_proposal(
-            tavolo=tavolo, author=author, title=title, body=body, organisation=author.represented_organisation,
-            objective=story.objectives[slug][objective_index] if objective_index is not None else None)
+        with story.clock.at(_ago(days, hour=9 + days % 8)) as when:
+            proposal = proposals_ops.submit_proposal(
+                tavolo=tavolo, author=author, title=title, body=body, organisation=author.represented_organisation,
+                objective=story.objectives[slug][objective_index] if objective_index is not None else None)
+            proposal.created_at = proposal.updated_at = when
+            if proposal.published_at is not None:
+                proposal.published_at = when
         if proposal.state == "submitted" and key not in PENDING:
-            moderation.approve(proposal, story.facilitator)
-        proposal.created_at = proposal.updated_at = _ago(days, hour=9 + days % 8)
-        if proposal.published_at is not None:
-            proposal.published_at = proposal.created_at + timedelta(hours=3 if tavolo.moderation == "pre" else 0)
+            with story.clock.at(when + timedelta(hours=3)) as later:
+                moderation.approve(proposal, story.facilitator)
+                proposal.published_at = later
         story.proposals[key] = proposal
     slug, objective_index, days, title, body, author_name, protocol = PAPER
-    paper = proposals_ops.record_offline_proposal(
-        tavolo=story.tavoli[slug], recorder=story.facilitator, channel="paper", protocol_number=protocol,
-        title=title, body=body, author_name=author_name, objective=story.objectives[slug][objective_index])
-    paper.created_at = paper.updated_at = paper.published_at = _ago(days, hour=11)
+    with story.clock.at(_ago(days, hour=11)) as when:
+        paper = proposals_ops.record_offline_proposal(
+            tavolo=story.tavoli[slug], recorder=story.facilitator, channel="paper", protocol_number=protocol,
+            title=title, body=body, author_name=author_name, objective=story.objectives[slug][objective_index])
+        paper.created_at = paper.updated_at = paper.published_at = when
     story.proposals["sfratti"] = paper
 
 
 def _conversation(story: Story) -> None:
     """Comments (with replies and stances), votes from every category, reports."""
+    clock = story.clock
     comments = []
     for n, (key, who, stance, body, reply_to, days) in enumerate(COMMENTS):
         proposal = story.proposals[key]
-        comment = comments_ops.create_comment(proposal, story.people[who], body=body, stance=stance,
-                                              parent=comments[reply_to] if reply_to is not None else None)
-        if comment.visibility == "pending" and n not in PENDING_COMMENTS:
-            moderation.approve(comment, story.facilitator)
-        comment.created_at = _ago(days, hour=14 + n % 6)
+        with clock.at(_ago(days, hour=14 + n % 6)) as when:
+            comment = comments_ops.create_comment(proposal, story.people[who], body=body, stance=stance,
+                                                  parent=comments[reply_to] if reply_to is not None else None)
+            if comment.visibility == "pending" and n not in PENDING_COMMENTS:
+                moderation.approve(comment, story.facilitator)
+            comment.created_at = when
         comments.append(comment)
     values = ("for", "for", "for", "against", "for", "abstain", "for", "for", "against", "for", "for")
     for p, (key, *_rest) in enumerate(PROPOSALS):
@@ -618,29 +660,34 @@ def _conversation(story: Story) -> None:
             continue
         # Between 5 and 12 ballots; the proposals the plan took in were debated most.
         count = 15 if key in DEBATED else 5 + (p * 5) % 8
-        for v in range(count):
-            voter = story.people[VOTERS[(p * 3 + v * 7) % len(VOTERS)]]
-            if voter.id == proposal.author_id:
-                continue
-            try:
-                votes_ops.cast_vote(proposal, voter, values[(p + v * 2) % len(values)])
-            except votes_ops.NoBallot:  # a citizen in a tavolo where organisations vote
-                continue
+        with clock.at(min(proposal.created_at + timedelta(days=1), _ago(0, hour=8)), Vote):
+            for v in range(count):
+                voter = story.people[VOTERS[(p * 3 + v * 7) % len(VOTERS)]]
+                if voter.id == proposal.author_id:
+                    continue
+                try:
+                    votes_ops.cast_vote(proposal, voter, values[(p + v * 2) % len(values)])
+                except votes_ops.NoBallot:  # a citizen in a tavolo where organisations vote
+                    continue
     for index, who, reason, note in FLAGS:
-        moderation.flag(comments[index], story.people[who], reason=reason, note=note)
+        with clock.at(comments[index].created_at + timedelta(hours=5), Flag):
+            moderation.flag(comments[index], story.people[who], reason=reason, note=note)
 
 
 def _answers(story: Story) -> None:
     f = story.facilitator
     for n, (key, (outcome, motivation)) in enumerate(ANSWERS.items()):
         proposal = story.proposals[key]
-        proposals_ops.answer_proposal(proposal, f, outcome=outcome, motivation=motivation)
-        proposal.answered_at = _ago(12 - n, hour=17)
-    for key in REVIEWING:
-        proposals_ops.start_review(story.proposals[key], f)
+        with story.clock.at(_ago(12 - n, hour=17)) as when:
+            proposals_ops.answer_proposal(proposal, f, outcome=outcome, motivation=motivation)
+            proposal.answered_at = when
+    for n, key in enumerate(REVIEWING):
+        with story.clock.at(_ago(9 - n, hour=12)):
+            proposals_ops.start_review(story.proposals[key], f)
     merged, target, motivation = MERGED
-    proposals_ops.merge_proposal(story.proposals[merged], story.proposals[target], f, motivation=motivation)
-    story.proposals[merged].answered_at = _ago(36, hour=17)
+    with story.clock.at(_ago(36, hour=17)) as when:
+        proposals_ops.merge_proposal(story.proposals[merged], story.proposals[target], f, motivation=motivation)
+        story.proposals[merged].answered_at = when
 
 
 def _decision(minutes, story: Story, subject, outcome: str, motivation: str, *, votes=None, dissents=None,
@@ -661,19 +708,21 @@ def _held_meeting(story: Story, slug: str, *, days: int, title: str, place: str,
     f = story.facilitator
     tavolo = story.tavoli[slug]
     starts = _ago(days, hour=15)
-    meeting = meetings_ops.record_held_meeting(tavolo, f, meetings_ops.MeetingFields(
-        title=title, starts_at=starts, ends_at=starts + ends_after, place=place, online_url=None,
-        agenda=agenda, proposals=[], objectives=[]))
-    meeting.created_at = starts + timedelta(days=1)
-    minutes = meetings_ops.start_minutes(meeting, f, tavolo=tavolo)
-    meetings_ops.update_minutes_text(minutes, f, agenda_items=meetings_ops.agenda_items_from(agenda), text=text)
-    members = [m for (s, _k), m in story.members.items() if s == slug]
-    meetings_ops.set_member_attendance(
-        minutes, f, {story.members[(slug, k)].id: how for k, how in presence.items()}, members)
-    for who in participants:
-        meetings_ops.add_participant(minutes, f, story.people[who])
-    for name, role in externals:
-        meetings_ops.add_external(minutes, f, name=name, role=role)
+    # The facilitator records the meeting and drafts its minutes the morning after.
+    with story.clock.at(_ago(days - 1, hour=10)) as when:
+        meeting = meetings_ops.record_held_meeting(tavolo, f, meetings_ops.MeetingFields(
+            title=title, starts_at=starts, ends_at=starts + ends_after, place=place, online_url=None,
+            agenda=agenda, proposals=[], objectives=[]))
+        minutes = meetings_ops.start_minutes(meeting, f, tavolo=tavolo)
+        meeting.created_at = minutes.created_at = when
+        meetings_ops.update_minutes_text(minutes, f, agenda_items=meetings_ops.agenda_items_from(agenda), text=text)
+        members = [m for (s, _k), m in story.members.items() if s == slug]
+        meetings_ops.set_member_attendance(
+            minutes, f, {story.members[(slug, k)].id: how for k, how in presence.items()}, members)
+        for who in participants:
+            meetings_ops.add_participant(minutes, f, story.people[who])
+        for name, role in externals:
+            meetings_ops.add_external(minutes, f, name=name, role=role)
     return meeting, minutes
 
 
@@ -768,30 +817,32 @@ def _meetings(story: Story) -> None:
 
     # --- next week: the Povertà tavolo is convened
     starts = _ago(-8, hour=16)
-    meeting = meetings_ops.schedule_meeting(story.tavoli["poverta-e-inclusione"], f, meetings_ops.MeetingFields(
-        title="Emergenza casa e accoglienza invernale", starts_at=starts, ends_at=starts + timedelta(hours=2),
-        place="Centro sociale di Narni Scalo, via Tiberina", online_url=None,
-        agenda="- Apertura\n- Sportello casa per le famiglie sotto sfratto\n- Mensa sociale ad Amelia\n"
-               "- Tirocini di inclusione",
-        proposals=[p["sfratti"], p["mensa"], p["tirocini"]], objectives=[]))
-    meeting.created_at = _ago(3, hour=9)
+    with story.clock.at(_ago(3, hour=9)) as when:
+        meeting = meetings_ops.schedule_meeting(story.tavoli["poverta-e-inclusione"], f, meetings_ops.MeetingFields(
+            title="Emergenza casa e accoglienza invernale", starts_at=starts, ends_at=starts + timedelta(hours=2),
+            place="Centro sociale di Narni Scalo, via Tiberina", online_url=None,
+            agenda="- Apertura\n- Sportello casa per le famiglie sotto sfratto\n- Mensa sociale ad Amelia\n"
+                   "- Tirocini di inclusione",
+            proposals=[p["sfratti"], p["mensa"], p["tirocini"]], objectives=[]))
+        meeting.created_at = when
 
 
-# Plan record: areas (title, description, tavoli) with objectives (title, description, objective decision key)
-# and actions (title, description, beneficiaries, responsible body, comuni or None for all, input key,
-# budget [(source, year offset, amount, note)], indicators [(name, unit, baseline, target)]).
+# The plan record: areas (title, description, tavoli) with objectives (title, description, key of the
+# tavolo's objective decided in the minutes, or None) and actions (title, description, beneficiaries,
+# responsible body, comuni or None for all, key of the proposal decided in the minutes or None, budget
+# [(funding source, year of the plan counting from 0, amount, note)], indicators [(name, unit, baseline,
+# target)]). What the Ufficio di Piano wrote is adopted; what the minutes decided enters in aggiornamento n. 1.
 AREAS = [
     ("Anziani e non autosufficienza",
      "Servizi per restare a casa propria il più a lungo possibile, e per chi assiste.", ["anziani"], [
-         ("Sostenere la domiciliarità e chi assiste",
-          "Più ore di assistenza domiciliare, anche nel fine settimana, e sollievo alle famiglie.",
+         ("Sostenere la domiciliarità", "Più assistenza domiciliare e sollievo alle famiglie che assistono.",
           ("anziani", "objective", 0), [
               ("Assistenza domiciliare anche il sabato",
                "Due operatrici in più per coprire il sabato mattina a Narni e Amelia, coordinate con l'ADI.",
                "Persone non autosufficienti assistite a casa e le loro famiglie",
                "Comune di Narni – Ufficio di Piano", ["Narni", "Amelia"], ("anziani", "sabato"),
-               [("fna", 0, "38000.00", ""), ("fna", 1, "42000.00", ""), ("comunali", 1, "9000.00",
-                                                                         "Quota dei comuni di Narni e Amelia")],
+               [("fna", 0, "38000.00", ""), ("fna", 1, "42000.00", ""),
+                ("comunali", 1, "9000.00", "Quota dei comuni di Narni e Amelia")],
                [("Famiglie raggiunte il sabato", "famiglie", "0", "60"),
                 ("Ore di assistenza il sabato", "ore", "0", "2400")]),
               ("Trasporto sociale a chiamata nei borghi",
@@ -800,6 +851,12 @@ AREAS = [
                ["Penna in Teverina", "Alviano", "Guardea", "Giove"], ("anziani", "trasporto"),
                [("comunali", 0, "18000.00", "Quattro comuni serviti"), ("fnps", 1, "20000.00", "")],
                [("Viaggi effettuati", "viaggi", "0", "1500")]),
+              ("Assistenza domiciliare e pasti per le persone non autosufficienti",
+               "Il servizio di assistenza domiciliare dell'Ambito, con i pasti a domicilio dove manca la mensa.",
+               "Persone non autosufficienti", "Comune di Narni – Ufficio di Piano", None, None,
+               [("fna", 0, "210000.00", ""), ("fna", 1, "215000.00", ""), ("fna", 2, "215000.00", ""),
+                ("compartecipazione", 0, "18000.00", "Secondo l'ISEE")],
+               [("Persone assistite a domicilio", "persone", "160", "190")]),
           ]),
          ("Contrastare la solitudine degli anziani soli", "Una rete di compagnia con il volontariato.", None, [
              ("Telefonia sociale «Pronto, come stai?»",
@@ -814,73 +871,85 @@ AREAS = [
          ("Potenziare il Centro per le famiglie",
           "Sportelli di sostegno alla genitorialità e mediazione familiare.", None, [
               ("Centro per le famiglie Narni–Amelia",
-               "Sportelli settimanali a Narni, Amelia e Lugnano in Teverina; mediazione familiare su appuntamento.",
+               "Sportelli settimanali a Narni e ad Amelia; mediazione familiare su appuntamento.",
                "Famiglie con figli minori", "Comune di Narni – Ufficio di Piano", None, None,
-               [("fnps", -1, "52000.00", ""), ("fnps", 0, "56000.00", ""), ("fnps", 1, "56000.00", "")],
+               [("fnps", 0, "56000.00", ""), ("fnps", 1, "56000.00", ""), ("fnps", 2, "56000.00", "")],
                [("Famiglie prese in carico", "famiglie", "120", "200")]),
-              ("Educativa domiciliare per i neo-genitori",
-               "Visite a casa di un'educatrice nei primi mesi di vita, per le famiglie segnalate.",
-               "Neo-genitori in condizioni di fragilità", "Cooperativa Sociale La Rondine", None, None,
-               [("fse_plus", 0, "24000.00", ""), ("altro", 0, "6000.00", "Cofinanziamento Fondazione Comunità Narnese")],
-               [("Famiglie seguite", "famiglie", "0", "30")]),
+              ("Assistenza educativa domiciliare per i minori",
+               "Educatori a casa delle famiglie seguite dal servizio sociale, su progetto condiviso.",
+               "Minori e famiglie seguiti dal servizio sociale", "Cooperativa Sociale La Rondine", None, None,
+               [("fse_plus", 0, "24000.00", ""),
+                ("altro", 0, "6000.00", "Cofinanziamento della Fondazione Comunità Narnese")],
+               [("Famiglie seguite", "famiglie", "25", "40")]),
           ]),
-         ("Contrastare l'abbandono scolastico e la povertà educativa",
-          "Tutoraggio, doposcuola e spazi aggregativi nei comuni più piccoli.", None, []),
+         ("Contrastare la povertà educativa",
+          "Tutoraggio, doposcuola e spazi aggregativi nei comuni più piccoli.", ("minori-e-famiglia", "objective", 1), [
+              ("Spazio giovani a Otricoli",
+               "Tre pomeriggi a settimana nell'ex scuola elementare, con un educatore della Cooperativa La Rondine.",
+               "Ragazzi tra 11 e 18 anni", "Comune di Otricoli", ["Otricoli"], ("minori-e-famiglia", "spazio-giovani"),
+               [("fse_plus", 1, "25000.00", ""), ("comunali", 1, "5000.00", "Locali e utenze")],
+               [("Ragazzi iscritti", "ragazzi", "0", "40")]),
+              ("Doposcuola solidale ad Alviano e Guardea",
+               "Volontari affiancati da un educatore professionale, due pomeriggi a settimana.",
+               "Alunni della scuola primaria e secondaria di primo grado",
+               "Associazione Volontari Amerini per l'Assistenza", ["Alviano", "Guardea"],
+               ("minori-e-famiglia", "doposcuola"), [("fnps", 1, "12000.00", "")],
+               [("Alunni seguiti", "alunni", "0", "35")]),
+          ]),
      ]),
     ("Disabilità e salute mentale",
-     "Vita indipendente, dopo di noi, budget di salute con l'Azienda USL.",
+     "Vita indipendente, dopo di noi, inclusione lavorativa con l'Azienda USL.",
      ["disabilita", "salute-mentale-e-dipendenze"], [
-         ("Progetti di vita indipendente e dopo di noi",
-          "Percorsi di autonomia abitativa e lavorativa (legge 112/2016).", None, [
-              ("Appartamento per l'autonomia a Narni",
-               "Un appartamento palestra per quattro giovani adulti con disabilità, con educatori a ore.",
-               "Giovani adulti con disabilità", "Cooperativa Sociale Il Cerchio", ["Narni"], None,
-               [("pnrr", 0, "115000.00", "Missione 5, percorsi di autonomia"),
-                ("altro", 1, "40000.00", "Fondo per il dopo di noi")],
-               [("Persone in percorso di autonomia", "persone", "0", "4")]),
-              ("Budget di salute per il reinserimento",
-               "Progetti personalizzati di casa, lavoro e socialità con il Centro di salute mentale.",
-               "Persone seguite dal Centro di salute mentale", "Azienda USL Umbria 2 e Comune di Narni", None,
-               None, [("fnps", 1, "30000.00", ""), ("compartecipazione", 1, "12000.00", "Quota sanitaria")],
-               [("Progetti attivati", "progetti", "0", "12")]),
-          ]),
+         ("Vita indipendente e dopo di noi", "Percorsi di autonomia abitativa e lavorativa (legge 112/2016).", None, [
+             ("Percorsi di autonomia abitativa",
+              "Progetti personalizzati e un appartamento per l'autonomia a Narni, con educatori a ore.",
+              "Giovani adulti con disabilità", "Comune di Narni – Ufficio di Piano", None, None,
+              [("pnrr", 0, "115000.00", "Missione 5, percorsi di autonomia"),
+               ("altro", 1, "40000.00", "Fondo per il dopo di noi")],
+              [("Persone in percorso di autonomia", "persone", "0", "4")]),
+             ("Centro diurno e inserimenti lavorativi per la salute mentale",
+              "Laboratori, tirocini e borse lavoro per le persone seguite dal Centro di salute mentale.",
+              "Persone seguite dal Centro di salute mentale", "Azienda USL Umbria 2 e Comune di Narni", None, None,
+              [("fnps", 1, "30000.00", ""), ("altro", 1, "12000.00", "Quota sanitaria dell'Azienda USL")],
+              [("Persone in tirocinio", "persone", "0", "12")]),
+         ]),
      ]),
     ("Povertà, casa e inclusione",
      "Servizi a bassa soglia, emergenza casa, mediazione culturale.", ["poverta-e-inclusione", "immigrazione"], [
-         ("Mantenere i servizi a bassa soglia", "Pronta accoglienza, emporio solidale, sostegno all'abitare.",
-          None, [
-              ("Emporio solidale dell'Ambito",
-               "Un emporio con tessera a punti nei locali della Caritas a Narni Scalo.",
-               "Famiglie seguite dai servizi sociali", "Caritas diocesana e Comune di Narni", None, None,
-               [("fondo_poverta", 0, "28000.00", ""), ("fondo_poverta", 1, "30000.00", "")],
-               [("Famiglie con tessera", "famiglie", "0", "120")]),
-              ("Accoglienza notturna d'inverno",
-               "Sei posti letto da dicembre a febbraio nella struttura di via Tuderte.",
-               "Persone senza dimora", "Comune di Narni", ["Narni"], None,
-               [("fondo_poverta", 0, "21000.00", ""), ("comunali", 0, "6000.00", "")],
-               [("Notti di accoglienza", "notti", "0", "500")]),
-          ]),
+         ("Mantenere i servizi a bassa soglia", "Pronto intervento sociale e sostegno all'abitare.", None, [
+             ("Pronto intervento sociale e accoglienza d'emergenza",
+              "Reperibilità del servizio sociale e posti di accoglienza per chi resta senza casa.",
+              "Persone senza dimora e famiglie in emergenza abitativa", "Comune di Narni", None, None,
+              [("fondo_poverta", 0, "48000.00", ""), ("fondo_poverta", 1, "50000.00", ""),
+               ("comunali", 0, "6000.00", "")],
+              [("Persone accolte", "persone", "0", "80")]),
+         ]),
          ("Mediazione culturale nei servizi", "Mediatori e corsi di italiano.", None, [
-             ("Mediatori culturali negli ambulatori e nelle scuole",
-              "Un mediatore due mattine al mese negli ambulatori di Narni e Amelia e su chiamata delle scuole.",
-              "Famiglie straniere", "ARCI Lugnano in Teverina APS", ["Narni", "Amelia"], None,
+             ("Mediazione culturale nelle scuole e nei servizi sociali",
+              "Mediatori su chiamata delle scuole e del servizio sociale, in arabo, rumeno, albanese e urdu.",
+              "Famiglie straniere", "ARCI Lugnano in Teverina APS", None, None,
               [("altro", 0, "14000.00", "FAMI – Fondo asilo, migrazione e integrazione")],
               [("Ore di mediazione", "ore", "0", "400")]),
          ]),
      ]),
 ]
-# Taken in by the aggiornamento after the Minori meeting: (area index, objective index, action, input key)
-AGGIORNAMENTO_ACTIONS = [
-    ("Spazio giovani a Otricoli",
-     "Tre pomeriggi a settimana nell'ex scuola elementare, con un educatore della Cooperativa La Rondine.",
-     "Ragazzi tra 11 e 18 anni", "Comune di Otricoli", ["Otricoli"], "spazio-giovani",
-     [("fse_plus", 1, "25000.00", ""), ("comunali", 1, "5000.00", "Locali e utenze")],
-     [("Ragazzi iscritti", "ragazzi", "0", "40")]),
-    ("Doposcuola solidale ad Alviano e Guardea",
-     "Volontari affiancati da un educatore professionale, due pomeriggi a settimana.",
-     "Alunni della scuola primaria e secondaria di primo grado", "Associazione Volontari Amerini per l'Assistenza",
-     ["Alviano", "Guardea"], "doposcuola", [("fnps", 1, "12000.00", "")],
-     [("Alunni seguiti", "alunni", "0", "35")]),
+ADOPTED_DAYS_AGO = 62
+# Monitoring of the actions the plan adopted: (action title, new status or None, days ago, text, indicator values)
+PROGRESS = [
+    ("Centro per le famiglie Narni–Amelia", "in_progress", 45, "Sportelli aperti a Narni e ad Amelia.", [131]),
+    ("Centro per le famiglie Narni–Amelia", None, 9, "Avviata la mediazione familiare su appuntamento.", [148]),
+    ("Assistenza domiciliare e pasti per le persone non autosufficienti", "in_progress", 50,
+     "Servizio confermato in tutti i comuni; pasti a domicilio a Narni e Amelia.", [171]),
+    ("Percorsi di autonomia abitativa", "in_progress", 30,
+     "Firmata la convenzione per l'appartamento di Narni; lavori di adattamento in corso.", [0]),
+    ("Percorsi di autonomia abitativa", None, 6, "Concluso l'adattamento: i primi due ragazzi entrano a gennaio.",
+     [2]),
+    ("Pronto intervento sociale e accoglienza d'emergenza", "in_progress", 20,
+     "Reperibilità attiva; in dicembre sei posti letto nella struttura di via Tuderte.", [23]),
+    ("Mediazione culturale nelle scuole e nei servizi sociali", "in_progress", 15,
+     "Mediatori chiamati da tre scuole e dal servizio sociale di Amelia.", [64]),
+    ("Centro diurno e inserimenti lavorativi per la salute mentale", "suspended", 12,
+     "Sospesa in attesa della convenzione tra Azienda USL e comuni.", []),
 ]
 
 
@@ -892,86 +961,73 @@ def _action_fields(story: Story, title, description, beneficiaries, body, comuni
 
 
 def _fill_action(story: Story, action, budget, indicators) -> None:
-    plan = story.plan
-    for source, offset, amount, note in budget:
-        year = utcnow().year + offset
-        if plan.period_start <= year <= plan.period_end:
-            record_ops.add_budget_line(action, story.admin, amount=Decimal(amount), funding_source=source,
-                                       year=year, note=note)
+    for source, year, amount, note in budget:
+        record_ops.add_budget_line(action, story.admin, amount=Decimal(amount), funding_source=source,
+                                   year=story.plan.period_start + year, note=note)
     for name, unit, baseline, target in indicators:
         record_ops.add_indicator(action, story.admin, name=name, unit=unit, baseline=Decimal(baseline),
                                  target=Decimal(target))
 
 
 def _plan_record(story: Story) -> None:
-    admin, plan = story.admin, story.plan
+    admin, plan, clock = story.admin, story.plan, story.clock
     today = utcnow().date()
     start, end = date(plan.period_start, 1, 1), date(plan.period_end, 12, 31)
 
     def decision_of(key):
         slug, what = key[0], key[1]
-        if what == "objective":
-            subject_id = story.objectives[slug][key[2]].id
-            return story.decisions[f"{slug}:objective:{subject_id}"]
-        return story.decisions[f"{slug}:proposal:{story.proposals[what].id}"]
+        subject_id = story.objectives[slug][key[2]].id if what == "objective" else story.proposals[what].id
+        kind = "objective" if what == "objective" else "proposal"
+        return story.decisions[f"{slug}:{kind}:{subject_id}"]
 
-    actions = []
-    for area_title, area_description, slugs, objectives in AREAS:
-        area = record_ops.create_area(plan, admin, title=area_title, description=area_description,
-                                      tavoli=[story.tavoli[s] for s in slugs])
-        for objective_title, objective_description, objective_input, action_rows in objectives:
-            objective = record_ops.create_objective(
-                area, admin, title=objective_title, description=objective_description,
-                decisions=[decision_of(objective_input)] if objective_input else ())
-            for title, description, beneficiaries, body, comuni, input_key, budget, indicators in action_rows:
-                action = record_ops.create_action(
-                    objective, admin, _action_fields(story, title, description, beneficiaries, body, comuni, start, end),
-                    decisions=[decision_of(input_key)] if input_key else ())
-                _fill_action(story, action, budget, indicators)
-                actions.append(action)
+    # Drafted by the Ufficio di Piano and adopted before the meetings: the actions without an origin.
+    from_minutes, objective_inputs, actions = [], [], {}
+    with clock.at(_ago(ADOPTED_DAYS_AGO + 15, hour=11), PlanRevision):
+        for area_title, area_description, slugs, objectives in AREAS:
+            area = record_ops.create_area(plan, admin, title=area_title, description=area_description,
+                                          tavoli=[story.tavoli[s] for s in slugs])
+            for objective_title, objective_description, objective_input, action_rows in objectives:
+                objective = record_ops.create_objective(area, admin, title=objective_title,
+                                                        description=objective_description)
+                if objective_input:
+                    objective_inputs.append((objective, objective_input))
+                for row in action_rows:
+                    title, description, beneficiaries, body, comuni, input_key, budget, indicators = row
+                    if input_key:
+                        from_minutes.append((objective, row))
+                        continue
+                    action = record_ops.create_action(objective, admin, _action_fields(
+                        story, title, description, beneficiaries, body, comuni, start, end))
+                    _fill_action(story, action, budget, indicators)
+                    actions[title] = action
+    with clock.at(_ago(ADOPTED_DAYS_AGO, hour=12)):
+        plan_ops.change_plan_status(plan, PlanStatus.adopted, admin,
+                                    adoption_reference="Deliberazione del Comitato dei Sindaci n. 4",
+                                    adoption_date=today - timedelta(days=ADOPTED_DAYS_AGO))
+    with clock.at(_ago(ADOPTED_DAYS_AGO - 2, hour=9)):
+        plan_ops.change_plan_status(plan, PlanStatus.monitoring, admin)
+    for title, status, days, text, values in PROGRESS:
+        action = actions[title]
+        with clock.at(_ago(days, hour=13), PlanRevision, ProgressUpdate):
+            if status:
+                record_ops.set_action_status(action, admin, status)
+            record_ops.add_progress_update(
+                action, admin, reported_on=today - timedelta(days=days), text=text,
+                values={i.id: Decimal(v) for i, v in zip(action.indicators, values, strict=False)})
 
-    # Adopted by the Comitato dei Sindaci between the two meetings, then monitored.
-    plan_ops.change_plan_status(plan, PlanStatus.adopted, admin,
-                                adoption_reference="Deliberazione del Comitato dei Sindaci n. 4",
-                                adoption_date=today - timedelta(days=20))
-    plan_ops.change_plan_status(plan, PlanStatus.monitoring, admin)
-    progress = [
-        (0, "in_progress", 12, "Servizio avviato a Narni: 14 famiglie raggiunte nel primo mese.", [14, 180]),
-        (0, None, 2, "Avviato anche ad Amelia.", [26, 390]),
-        (1, "in_progress", 8, "Il pulmino è in servizio il martedì e il giovedì.", [210]),
-        (3, "in_progress", 15, "Sportelli aperti a Narni e Amelia; Lugnano da gennaio.", [148]),
-        (5, "in_progress", 5, "Firmata la convenzione con la cooperativa; i lavori di adattamento sono in corso.",
-         [0]),
-        (7, "done", 4, "Emporio aperto il 2 del mese, con 45 famiglie tesserate.", [45]),
-    ]
-    for index, status, days, text, values in progress:
-        action = actions[index]
-        if status:
-            record_ops.set_action_status(action, admin, status)
-        record_ops.add_progress_update(
-            action, admin, reported_on=today - timedelta(days=days), text=text,
-            values={i.id: Decimal(v) for i, v in zip(action.indicators, values, strict=False)})
-
-    # Aggiornamento n. 1: the decisions of last week's Minori meeting enter the plan.
-    record_ops.open_aggiornamento(plan, admin, reason="Recepire le decisioni dell'incontro del tavolo «Minori, "
-                                  "giovani e famiglia» sugli adolescenti e la povertà educativa.")
-    area = next(a for a in _areas(plan) if a.title == "Famiglie, minori e giovani")
-    objective = next(o for o in area.objectives if o.title.startswith("Contrastare l'abbandono"))
-    record_ops.attach_inputs(objective, admin, [decision_of(("minori-e-famiglia", "objective", 1))])
-    for title, description, beneficiaries, body, comuni, proposal_key, budget, indicators in AGGIORNAMENTO_ACTIONS:
+    # Aggiornamento n. 1, today: the decisions of the minutes approved today enter the plan.
+    record_ops.open_aggiornamento(plan, admin, reason="Recepire le decisioni degli incontri dei tavoli «Anziani» "
+                                  "e «Minori, giovani e famiglia».")
+    for objective, key in objective_inputs:
+        record_ops.attach_inputs(objective, admin, [decision_of(key)])
+    for objective, row in from_minutes:
+        title, description, beneficiaries, body, comuni, input_key, budget, indicators = row
         action = record_ops.create_action(
-            objective, admin, _action_fields(story, title, description, beneficiaries, body, comuni,
-                                             today, end),
-            decisions=[decision_of(("minori-e-famiglia", proposal_key))])
+            objective, admin, _action_fields(story, title, description, beneficiaries, body, comuni, today, end),
+            decisions=[decision_of(input_key)])
         _fill_action(story, action, budget, indicators)
     record_ops.close_aggiornamento(plan, admin, reference="Deliberazione del Comitato dei Sindaci n. 9",
-                                   approval_date=today - timedelta(days=1))
-
-
-def _areas(plan):
-    from consulta.plan.record import PlanArea
-
-    return list(db.session.execute(select(PlanArea).where(PlanArea.plan_id == plan.id)).scalars())
+                                   approval_date=today)
 
 
 def demo_user(email: str) -> User | None:
