@@ -495,7 +495,7 @@ def load_demo() -> bool:
         comuni[name] = comune
     db.session.flush()
     db.session.add(Ambito(
-        name="Ambito Territoriale Sociale n. 11", number="11", lead_comune_id=comuni["Narni"].id,
+        name="Ambito Territoriale Sociale n. 11", number="11", region="Umbria", lead_comune_id=comuni["Narni"].id,
         description="Narni (comune capofila) e altri undici comuni della bassa Umbria.",
     ))
 
@@ -660,7 +660,7 @@ def _conversation(story: Story) -> None:
             continue
         # Between 5 and 12 ballots; the proposals the plan took in were debated most.
         count = 15 if key in DEBATED else 5 + (p * 5) % 8
-        with clock.at(min(proposal.created_at + timedelta(days=1), _ago(0, hour=8)), Vote):
+        with clock.at(min(proposal.created_at + timedelta(days=1), utcnow().replace(microsecond=0)), Vote):
             for v in range(count):
                 voter = story.people[VOTERS[(p * 3 + v * 7) % len(VOTERS)]]
                 if voter.id == proposal.author_id:
