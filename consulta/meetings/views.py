@@ -718,10 +718,14 @@ def minutes(minutes_id: int):
     minutes = _load_minutes(minutes_id)
     if not minutes.is_approved:
         return redirect(url_for("meetings.editor", minutes_id=minutes.id))
+    from consulta.meetings.canonical import content_hash
+
     return render_template(
         "meetings/minutes.html", minutes=minutes, meeting=minutes.meeting, tavolo=minutes.tavolo,
         groups=queries.attendance_groups(minutes), correction=queries.correction_of(minutes),
         action_form=ActionForm(),
+        # Recomputed at every reading: the reader sees that the text below is the one that was approved.
+        hash_intact=content_hash(minutes) == minutes.content_hash,
     )
 
 
