@@ -31,6 +31,19 @@ class AuditEvent(db.Model):
 
     actor = relationship("User", foreign_keys=[actor_id], lazy="joined")
 
+    @property
+    def reason_text(self) -> str | None:
+        """The reason in the reader's language: a person's own words as written; the system's own
+        reasons are not stored as text but said from the changes (a decision of minutes n. X)."""
+        if self.reason:
+            return self.reason
+        minutes_id = (self.changes or {}).get("minutes_id")
+        if isinstance(minutes_id, int):
+            from flask_babel import gettext
+
+            return gettext("Decisione del verbale n. %(id)d", id=minutes_id)
+        return None
+
 
 def subject_key(subject: Any) -> tuple[str, int | None]:
     return getattr(subject, "__tablename__", type(subject).__name__.lower()), getattr(subject, "id", None)

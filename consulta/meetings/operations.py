@@ -560,7 +560,7 @@ def _apply_decisions(minutes: Minutes, actor, now: datetime) -> list[dict]:
             plans.append((decision, _objective_target(decision)))
 
     link = {"minutes_id": minutes.id, "decision_id": None}
-    reason = _("Decisione del verbale n. %(id)d", id=minutes.id)
+    reason = None  # said at display from `minutes_id`, in the reader's language (AuditEvent.reason_text)
     applied = []
     for decision, plan in plans:
         link["decision_id"] = decision.id

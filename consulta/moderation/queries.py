@@ -365,9 +365,9 @@ def _describe(events: list[AuditEvent], viewer) -> list[LogEntry]:
                         _l("un obiettivo"))
                 subject_label = str(_l("un commento su %(subject)s", subject=on_label))
                 url = f"{subject_url(on)}#commento-{comment.id}" if on is not None and on.can_view(viewer) else None
-        if event.reason:
+        if event.reason_text:
             hiding = event.action.endswith((".hide", ".hide_confirmed"))
-            details.append(str(_l("Motivo: %(reason)s", reason=event.reason)) if hiding else event.reason)
+            details.append(str(_l("Motivo: %(reason)s", reason=event.reason_text)) if hiding else event.reason_text)
         actor_name = event.actor.display_name if event.actor is not None else None
         entries.append(LogEntry(event, label, automatic, subject_label, url, " · ".join(details) or None,
                                 actor_name))

@@ -437,3 +437,18 @@ def test_a_rettifica_reverses_an_answer_when_the_lifecycle_allows_it(client, sce
         assert proposal.state == "approved"
     original = db.session.get(Minutes, original.id)
     assert original.status == "approved" and content_hash(original) == original.content_hash
+
+
+def test_the_reason_a_decision_gives_is_said_in_the_readers_language(client, table, facilitator, create_user,
+                                                                       create_proposal, approve_decisions):
+    """Stored as a reference to the minutes, not as Italian text: an English reader reads English."""
+    proposal = create_proposal(table, create_user(email="autrice@example.org"), title="Trasporto sociale")
+    minutes = approve_decisions(table, [(proposal, "approved")], by=facilitator).minutes
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "minutes.decision")).scalar_one()
+    assert event.reason is None and event.changes["minutes_id"] == minutes.id
+
+    italian = client.get(f"/tavoli/{table.slug}/registro-moderazione").get_data(as_text=True)
+    client.get("/lingua/en")
+    english = client.get(f"/tavoli/{table.slug}/registro-moderazione").get_data(as_text=True)
+    assert f"Decisione del verbale n. {minutes.id}" in italian
+    assert f"Decision in minutes no. {minutes.id}" in english and "Decisione del verbale" not in english
