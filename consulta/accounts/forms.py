@@ -54,7 +54,7 @@ LOCALE_CHOICES = [
 def one_of_choices(message):
     """Validate a choice against the field's own choices with an Italian message."""
     def check(form, field):
-        if field.data not in {str(choice.value) for choice in field.choices}:
+        if not field.data or field.data not in {str(choice.value) for choice in field.choices}:
             raise ValidationError(message)
     return check
 
@@ -104,7 +104,8 @@ def _comune_field():
 
 
 def comune_choices(comuni) -> list[SelectChoice]:
-    return [SelectChoice(str(c.id), c.name) for c in comuni] + [
+    # No comune chosen for the person: a pre-selected first one would be answered without being read.
+    return [SelectChoice("", str(_l("Scegli il comune")))] + [SelectChoice(str(c.id), c.name) for c in comuni] + [
         SelectChoice(OTHER_COMUNE, str(_l("Altro comune (fuori dall'Ambito)")))]
 
 

@@ -33,8 +33,18 @@ def test_register_form_lists_the_comuni_of_the_ambito(client, ambito):
         assert label in html
     assert html.index("Amelia") < html.index("Narni") < html.index("Otricoli")
     assert "Altro comune (fuori dall'Ambito)" in html
+    # No comune is chosen for the person: the first option asks.
+    select_html = html.split('name="comune"')[1].split("</select>")[0]
+    assert "selected" not in select_html and '<option value="">Scegli il comune</option>' in select_html
     # Weekly digest is preselected.
     assert re.search(r'<input checked [^>]*name="digest_frequency"[^>]*value="weekly"', html)
+
+
+def test_the_comune_must_be_chosen(client, registration):
+    response = client.post("/registrati", data=registration(comune=""))
+    assert response.status_code == 400
+    assert "Scegli un comune dall'elenco oppure «Altro comune»." in text(response)
+    assert users_count() == 0
 
 
 def test_a_citizen_registers_verifies_the_address_and_logs_in(deliver_outbox, client, registration, smtp_sink):
