@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from config import load_config
+from consulta.core import input_guard
 from consulta.core.assets import ConsultaFlask
 from consulta.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -50,6 +51,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     app.config.from_object(load_config(config_name))
     app.config.update(overrides)
+    # Before any route exists: `<int:…>` is bounded to the database's INTEGER range.
+    app.url_map.converters["int"] = input_guard.DatabaseIntConverter
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         from pathlib import Path
 
@@ -78,6 +81,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     assets.register(app)
     errors.register(app)
+    input_guard.register(app)
     security.register(app)
     templating.register(app)
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -24,6 +23,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 from consulta.core.db import utcnow
 from consulta.core.forms import (
     ChoiceRadioField,
+    FlaskForm,
     ItalianDateField,
     ItalianIntegerField,
     ItalianTimeField,
@@ -33,6 +33,7 @@ from consulta.core.forms import (
     required,
     rome,
 )
+from consulta.core.input_guard import parse_id
 from consulta.meetings.models import OBJECTIVE_OUTCOMES
 
 TITLE_MAX = 200
@@ -240,10 +241,7 @@ class StartMinutesForm(FlaskForm):
     meeting_id = HiddenField()
 
     def meeting_key(self) -> int | None:
-        try:
-            return int(self.meeting_id.data)
-        except (TypeError, ValueError):
-            return None
+        return parse_id(self.meeting_id.data)
 
 
 class MinutesTextForm(FlaskForm):

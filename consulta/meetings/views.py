@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import paginate
 from consulta.core.permissions import is_authenticated
 from consulta.core.states import TransitionError
 from consulta.core.text import render_markdown
@@ -244,10 +245,9 @@ def member_leave(slug: str, member_id: int):
 @bp.get("/tavoli/<slug>/incontri/")
 def tavolo_meetings(slug: str):
     tavolo = _load_tavolo(slug)
-    page = db.paginate(
+    page = paginate(
         select(Meeting).where(Meeting.tavolo_id == tavolo.id).order_by(Meeting.starts_at.desc(), Meeting.id.desc()),
-        per_page=MEETINGS_PER_PAGE, max_per_page=MEETINGS_PER_PAGE,
-    )
+        per_page=MEETINGS_PER_PAGE)
     return render_template("meetings/meetings.html", tavolo=tavolo, page=page,
                            minutes_of=queries.approved_minutes_ids([m.id for m in page.items]))
 
@@ -740,10 +740,9 @@ def facilitation_meetings(slug: str):
     """The facilitators' list of a tavolo's meetings with their verbali, drafts included."""
     tavolo = _load_tavolo(slug)
     require(tavolo.can_facilitate(current_user))
-    page = db.paginate(
+    page = paginate(
         select(Meeting).where(Meeting.tavolo_id == tavolo.id).order_by(Meeting.starts_at.desc(), Meeting.id.desc()),
-        per_page=MEETINGS_PER_PAGE, max_per_page=MEETINGS_PER_PAGE,
-    )
+        per_page=MEETINGS_PER_PAGE)
     ids = [m.id for m in page.items]
     documents: dict[int, list[Minutes]] = {}
     if ids:

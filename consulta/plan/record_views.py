@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import page_number
 from consulta.core.permissions import is_admin
 from consulta.core.states import TransitionError
 from consulta.core.views import load_or_404, require
@@ -140,9 +141,7 @@ def comune(plan_id: int, slug: str):
 
 
 def _history_page(plan: Plan, owner=None):
-    page = request.args.get("pagina", 1, type=int)
-    if page < 1 or page > 100_000:
-        abort(404)
+    page = page_number("pagina")
     revisions = queries.revisions_page(plan.id, owner=owner, page=page)
     return revisions, queries.group_revisions(list(revisions.items))
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from consulta.ambito.models import Comune
+from consulta.core.input_guard import paginate
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
 from consulta.plan import bp, queries
@@ -18,8 +19,7 @@ from consulta.tavoli.queries import tavolo_stats, visible_tavoli_clause
 
 @bp.get("/")
 def index():
-    page = db.paginate(select(Plan).order_by(Plan.period_start.desc(), Plan.id.desc()), per_page=20,
-                       max_per_page=20)
+    page = paginate(select(Plan).order_by(Plan.period_start.desc(), Plan.id.desc()), per_page=20)
     counts = dict(db.session.execute(
         select(Tavolo.plan_id, func.count())
         .where(Tavolo.plan_id.in_([p.id for p in page.items]), visible_tavoli_clause(current_user))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import paginate
 from consulta.core.views import load_or_404, require, safe_next_url
 from consulta.extensions import db
 from consulta.plan.forms import AdoptionForm, PlanForm
@@ -202,12 +203,10 @@ def objective_diff(slug: str, objective_id: int):
 @bp.get("/facilitazione/")
 def facilitation_home():
     require(Tavolo.can_use_facilitation(current_user))
-    page = db.paginate(
+    page = paginate(
         select(Tavolo).where(facilitated_tavoli_clause(current_user))
         .options(joinedload(Tavolo.plan), selectinload(Tavolo.facilitators))
-        .order_by(Tavolo.plan_id.desc(), Tavolo.position, Tavolo.id),
-        per_page=20, max_per_page=20,
-    )
+        .order_by(Tavolo.plan_id.desc(), Tavolo.position, Tavolo.id), per_page=20)
     stats = tavolo_stats((t.id for t in page.items), with_objectives=True)
     # Moderation reads these tavoli's models: imported here, as the other domains' helpers above.
     from consulta.moderation.queries import dashboard_stats, moderated_tavolo_ids, queue_totals
@@ -299,8 +298,7 @@ def objective_status(slug: str, objective_id: int):
 @bp.get("/gestione/piani/")
 def admin_plans():
     require(Plan.can_create(current_user))
-    page = db.paginate(select(Plan).order_by(Plan.period_start.desc(), Plan.id.desc()), per_page=20,
-                       max_per_page=20)
+    page = paginate(select(Plan).order_by(Plan.period_start.desc(), Plan.id.desc()), per_page=20)
     counts = dict(db.session.execute(
         select(Tavolo.plan_id, func.count()).where(Tavolo.plan_id.in_([p.id for p in page.items]))
         .group_by(Tavolo.plan_id)
