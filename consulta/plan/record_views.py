@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from consulta.core.errors import abort_with
 from consulta.core.input_guard import page_number
 from consulta.core.permissions import is_admin
+from consulta.core.spreadsheet import CSV_CONTENT_TYPE
 from consulta.core.states import TransitionError
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
@@ -181,7 +182,8 @@ def history(plan_id: int, kind: str, item_id: int):
 
 
 def _download(body: bytes | str, mimetype: str, filename: str, *, inline: bool = False) -> Response:
-    response = Response(body, mimetype=mimetype)
+    # content_type, not mimetype: Werkzeug appends "; charset=utf-8" to a text/* mimetype itself.
+    response = Response(body, content_type=mimetype)
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return response
@@ -221,7 +223,7 @@ def data_csv(plan_id: int, name: str):
         abort(404)
     plan = _plan(plan_id)
     require(plan.can_view(current_user))
-    return _download(exports.csv_text(exports.describe(plan), name), "text/csv; charset=utf-8",
+    return _download(exports.csv_text(exports.describe(plan), name), CSV_CONTENT_TYPE,
                      f"piano-{plan.id}-{name}.csv")
 
 
