@@ -583,11 +583,13 @@ def _decision_page(minutes: Minutes, decision: Decision | None):
     organisations = _dissent_organisations(minutes)
     taken = {d.subject_key for d in minutes.decisions if d is not decision}
     if request.method == "POST":
-        form = decision_form(subjects, organisations, taken=taken, formdata=request.form)
+        form = decision_form(subjects, organisations, taken=taken, present=minutes.members_present,
+                             formdata=request.form)
     else:
-        form = decision_form(subjects, organisations, taken=taken, obj=decision)
+        form = decision_form(subjects, organisations, taken=taken, present=minutes.members_present, obj=decision)
         if decision is not None:
             form.subject.data = decision.subject_key
+            form.confirm_outcome.data = decision.outcome_note is not None
             for dissent in decision.dissents:
                 if f"dissent_{dissent.organisation_id}" in form:
                     form[f"dissent_{dissent.organisation_id}"].data = dissent.text
@@ -600,6 +602,7 @@ def _decision_page(minutes: Minutes, decision: Decision | None):
             votes_against=form.votes_against.data, votes_abstained=form.votes_abstained.data,
             motivation=form.motivation.data,
             dissents={o.id: form[f"dissent_{o.id}"].data or "" for o in organisations},
+            outcome_note=form.outcome_note.data if form.confirm_outcome.data else None,
         )
         try:
             saved = ops.save_decision(minutes, current_user, fields, decision,
