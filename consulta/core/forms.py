@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
 from flask_wtf.file import FileField
@@ -79,10 +79,12 @@ class FlaskForm(_FlaskForm):
     class Meta(_FlaskForm.Meta):
         def wrap_formdata(self, form, formdata):
             formdata = super().wrap_formdata(form, formdata)
-            form._sent_as_file = set()
+            file_fields = {field.name for field in form._fields.values() if isinstance(field, FileField)}
+            # Views that pass formdata=request.form leave the files out: they are refused all the same.
+            form._sent_as_file = ({key for key in request.files if key not in file_fields}
+                                  if formdata is not None and has_request_context() else set())
             if formdata is None:
                 return None
-            file_fields = {field.name for field in form._fields.values() if isinstance(field, FileField)}
             cleaned = MultiDict()
             for key, value in formdata.items(multi=True):
                 if isinstance(value, FileStorage) and key not in file_fields:
