@@ -8,7 +8,7 @@ field name any form of the application knows to the same malformed value (a numb
 beyond PostgreSQL's INTEGER, a file instead of text, duplicated values); query strings repeat every known
 parameter with malformed values. What is refused before any view (a NUL, an id beyond INTEGER in the path,
 a JSON body, 20 MB) is sent once per route and method; a route that sends an anonymous visitor to the login
-page is probed further only as admin. Fewer than 2,000 requests per backend.
+page is probed further only as admin. About 2,100 requests per backend (874 anonymous, 1,224 as admin).
 """
 
 from __future__ import annotations
