@@ -490,6 +490,7 @@ def create_rettifica(original: Minutes, actor) -> Minutes:
             proposal_id=d.proposal_id, objective_id=d.objective_id, subject_title=d.subject_title,
             outcome=d.outcome, method=d.method, votes_for=d.votes_for, votes_against=d.votes_against,
             votes_abstained=d.votes_abstained, motivation=d.motivation, motivation_html=d.motivation_html,
+            outcome_note=d.outcome_note,
             dissents=[Dissent(organisation_id=x.organisation_id, organisation_name=x.organisation_name,
                               category=x.category, text=x.text) for x in d.dissents],
         ))

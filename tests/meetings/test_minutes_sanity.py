@@ -152,6 +152,12 @@ def test_the_confirmed_reason_is_shown_with_the_decision_in_the_minutes(client, 
     odt = client.get(f"/verbali/{minutes.id}.odt")
     assert odt.status_code == 200 and b"Voto decisivo del presidente." in _odt_content(odt.data)
 
+    # A rettifica starts from the approved record, reason included.
+    client.login(facilitator)
+    assert client.post(f"/facilitazione/verbali/{minutes.id}/rettifica").status_code == 302
+    copies = [d for d in decisions() if d.minutes_id != minutes.id]
+    assert [d.outcome_note for d in copies] == ["Voto decisivo del presidente."]
+
 
 def test_approval_is_refused_when_attendance_shrank_below_the_votes(client, facilitator, scene, approve):
     """Votes recorded while two members were present; one is then removed from the attendance."""
