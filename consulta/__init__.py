@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import check_production_settings, load_config
+from consulta.core import input_guard
 from consulta.core.assets import ConsultaFlask
 from consulta.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -53,6 +54,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     if app.config.get("CONFIG_NAME") == "production":
         check_production_settings(app.config)
+    # Before any route exists: `<int:…>` is bounded to the database's INTEGER range.
+    app.url_map.converters["int"] = input_guard.DatabaseIntConverter
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         from pathlib import Path
 
@@ -83,6 +86,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     assets.register(app)
     devmail.register(app)
     errors.register(app)
+    input_guard.register(app)
     security.register(app)
     templating.register(app)
 

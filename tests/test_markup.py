@@ -32,13 +32,13 @@ def _require_checker() -> str:
 
 def demo_pages() -> list[str]:
     """The pages of the demo: public ones, a participant's, a facilitator's and the admin's."""
+    from consulta.extensions import db
     from consulta.meetings.models import Meeting, Minutes
     from consulta.organisations.models import Organisation
     from consulta.plan.models import Plan
     from consulta.plan.record import PlanAction
     from consulta.proposals.models import Proposal
     from consulta.tavoli.models import Objective, Tavolo
-    from consulta.extensions import db
 
     def first(statement):
         return db.session.execute(statement.limit(1)).scalar_one()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -28,6 +27,7 @@ from wtforms.validators import (
 
 from consulta.accounts.models import DigestFrequency, Locale, RegisteredAs
 from consulta.accounts.passwords import password_problem
+from consulta.core.forms import FlaskForm
 from consulta.core.text import clean_plain
 
 NAME_MAX = 120

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
 
 from consulta.accounts.models import Role
+from consulta.core.forms import FlaskForm
 from consulta.core.text import clean_plain
 
 ROLE_LABELS = {

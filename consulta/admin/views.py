@@ -30,6 +30,7 @@ from consulta.admin.permissions import (
 )
 from consulta.core.audit import AuditEvent
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import page_number, parse_id
 from consulta.core.views import load_or_404, require, safe_next_url
 from consulta.extensions import db
 from consulta.organisations import operations as organisation_operations
@@ -58,13 +59,6 @@ def _only_admins():
 def _audit_helpers():
     return {"action_labels": ACTION_LABELS, "subject_labels": SUBJECT_LABELS, "subject_url": subject_url,
             "audit_value": format_value, "audit_field": field_label, "role_labels": ROLE_LABELS}
-
-
-def page_number(name: str = "pagina") -> int:
-    raw = request.args.get(name, "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        abort_with(400, _("Numero di pagina non valido."))
-    return int(raw)
 
 
 def _text_arg(name: str, limit: int = 100) -> str:
@@ -379,7 +373,7 @@ def audit():
         abort_with(400, _("Azione sconosciuta."))
     if subject_type and subject_type not in known_subjects:
         abort_with(400, _("Tipo di oggetto sconosciuto."))
-    if subject_id_raw and (not subject_id_raw.isdigit() or int(subject_id_raw) > 2**62):
+    if subject_id_raw and parse_id(subject_id_raw) is None:
         abort_with(400, _("Identificativo dell'oggetto non valido."))
     if actor_email and "@" not in actor_email:
         abort_with(400, _("Indica l'e-mail di chi ha compiuto l'azione."))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from consulta.ambito.istat import registry
+from consulta.core.forms import FlaskForm
 
 
 class AmbitoForm(FlaskForm):

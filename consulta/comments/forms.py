@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from consulta.comments.models import STANCE_LABELS
 from consulta.comments.queries import BODY_MAX_LENGTH
+from consulta.core.forms import FlaskForm
+from consulta.core.input_guard import parse_id
 from consulta.core.submissions import OneTimeSubmission
 from consulta.core.text import clean_plain
 
@@ -60,7 +61,7 @@ class CommentForm(OneTimeSubmission, CommentEditForm):
     def validate_parent_id(self, field):
         if field.data in (None, ""):
             return
-        if not str(field.data).isdigit() or not 0 < int(field.data) < 2**62:
+        if parse_id(field.data) is None:
             raise ValidationError(_l("Il commento a cui rispondi non esiste."))
 
     @property

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm as _FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage, MultiDict
 from wtforms import DateField, IntegerField, RadioField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
@@ -62,6 +65,42 @@ class ItalianTimeField(_ParsedField, TimeField):
 
     def _parse(self, moment: datetime):
         return moment.time()
+
+
+class FlaskForm(_FlaskForm):
+    """The base of every form: a file sent where a field expects text is a field error, not a crash.
+
+    A multipart part with a filename reaches WTForms as a FileStorage; string, integer and choice
+    fields would call len()/strip()/int() on it. Here such values are replaced by an empty string
+    before any field sees them, and the field reports "this field takes text, not a file"."""
+
+    file_refused_message = _l("Questo campo accetta solo testo, non un file.")
+
+    class Meta(_FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            formdata = super().wrap_formdata(form, formdata)
+            file_fields = {field.name for field in form._fields.values() if isinstance(field, FileField)}
+            # Views that pass formdata=request.form leave the files out: they are refused all the same.
+            form._sent_as_file = ({key for key in request.files if key not in file_fields}
+                                  if formdata is not None and has_request_context() else set())
+            if formdata is None:
+                return None
+            cleaned = MultiDict()
+            for key, value in formdata.items(multi=True):
+                if isinstance(value, FileStorage) and key not in file_fields:
+                    form._sent_as_file.add(key)
+                    value = ""
+                cleaned.add(key, value)
+            return cleaned
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        sent_as_file = getattr(self, "_sent_as_file", set())
+        for field in self._fields.values():
+            if field.name in sent_as_file:
+                field.errors = [str(self.file_refused_message)]
+                ok = False
+        return ok
 
 
 # --- filters, validators and fields with Italian messages, shared by the domains' forms ---

@@ -9,6 +9,7 @@ from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from consulta.core.input_guard import DB_INT_MAX
 from consulta.extensions import db, login_manager
 
 
@@ -18,7 +19,7 @@ def load_or_404(model: type, ident: Any, *options: Any):
         key = int(ident)
     except (TypeError, ValueError):
         abort(404)
-    if key <= 0 or key > 2**62:
+    if key <= 0 or key > DB_INT_MAX:  # beyond the INTEGER column: no such row (PostgreSQL would refuse it)
         abort(404)
     obj = db.session.execute(select(model).where(model.id == key).options(*options)).unique().scalar_one_or_none()
     if obj is None:

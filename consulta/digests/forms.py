@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length
 
+from consulta.core.forms import FlaskForm
 from consulta.digests.models import OUTBOX_STATUS_LABELS
 
 FREQUENCY_CHOICES = [

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from consulta.accounts.models import User
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import page_number
 from consulta.core.notify import Notification
 from consulta.core.views import load_or_404, require, safe_next_url
 from consulta.digests import bp
@@ -50,13 +51,6 @@ def _notification_badge():
 
 # --------------------------------------------------------------------------- notifications page
 
-def _page_number() -> int:
-    raw = request.args.get("pagina", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        abort_with(400, _("Numero di pagina non valido."))
-    return int(raw)
-
-
 def _owned_notification(notification_id: int) -> Notification:
     require(can_manage_notifications(current_user))
     note = load_or_404(Notification, notification_id)
@@ -74,7 +68,7 @@ def index():
         query = query.where(Notification.read_at.is_(None))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
     per_page = int(setting("NOTIFICATIONS_PER_PAGE"))
-    pagination = db.paginate(query, page=_page_number(), per_page=per_page, max_per_page=per_page)
+    pagination = db.paginate(query, page=page_number("pagina"), per_page=per_page, max_per_page=per_page)
     unread = notification_count(current_user)
     return render_template(
         "digests/index.html", pagination=pagination, lines=page_lines(pagination.items, current_user),
@@ -191,7 +185,7 @@ def _render_outbox(filter_form: OutboxFilterForm, send_form: SendNowForm, status
         query = query.where(OutboxEmail.status == status)
     query = query.order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
     per_page = int(setting("OUTBOX_PER_PAGE"))
-    page = _page_number() if request.method == "GET" else 1
+    page = page_number("pagina") if request.method == "GET" else 1
     pagination = db.paginate(query, page=page, per_page=per_page, max_per_page=per_page)
     counts = dict(db.session.execute(select(OutboxEmail.status, func.count()).group_by(OutboxEmail.status)).all())
     return render_template(

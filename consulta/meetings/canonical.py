@@ -56,6 +56,8 @@ def canonical_document(minutes) -> dict[str, Any]:
         "votes_against": d.votes_against,
         "votes_abstained": d.votes_abstained,
         "motivation": _text(d.motivation),
+        # Only when present: minutes sealed before the field existed keep their hash.
+        **({"outcome_note": _text(d.outcome_note)} if d.outcome_note is not None else {}),
         "dissents": _sorted([{
             "organisation": _text(x.organisation_name),
             "category": x.category,

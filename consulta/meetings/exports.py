@@ -93,6 +93,8 @@ def describe(minutes, groups) -> ExportDocument:
                            yes=d.votes_for, no=d.votes_against, abstained=d.votes_abstained))
         else:
             lines.append(_("Decisione per consenso"))
+        if d.outcome_note:
+            lines.append(_("Esito confermato nonostante i voti: %(note)s", note=d.outcome_note))
         url = (external_url("proposals.show", proposal_id=d.proposal_id) if d.proposal_id
                else external_url("tavoli.objective", slug=minutes.tavolo.slug, objective_id=d.objective_id))
         decisions.append(ExportDecision(

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -24,6 +23,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 from consulta.core.db import utcnow
 from consulta.core.forms import (
     ChoiceRadioField,
+    FlaskForm,
     ItalianDateField,
     ItalianIntegerField,
     ItalianTimeField,
@@ -33,7 +33,8 @@ from consulta.core.forms import (
     required,
     rome,
 )
-from consulta.meetings.models import OBJECTIVE_OUTCOMES
+from consulta.core.input_guard import parse_id
+from consulta.meetings.models import OBJECTIVE_OUTCOMES, outcome_contradicts_counts, votes_cast
 
 TITLE_MAX = 200
 PLACE_MAX = 300
@@ -246,10 +247,7 @@ class StartMinutesForm(FlaskForm):
     meeting_id = HiddenField()
 
     def meeting_key(self) -> int | None:
-        try:
-            return int(self.meeting_id.data)
-        except (TypeError, ValueError):
-            return None
+        return parse_id(self.meeting_id.data)
 
 
 class MinutesTextForm(FlaskForm):
@@ -302,8 +300,9 @@ class ExternalForm(FlaskForm):
                        description=_l("Per esempio: assistente sociale del Comune di Amelia."))
 
 
-def decision_form(subjects, organisations, *, taken: set[str], formdata=None, obj=None):
-    """The decision form; `subjects` are (group label, [(key, title)]), `taken` the keys already decided."""
+def decision_form(subjects, organisations, *, taken: set[str], present: int, formdata=None, obj=None):
+    """The decision form; `subjects` are (group label, [(key, title)]), `taken` the keys already decided,
+    `present` the member organisations present (who may vote)."""
 
     class DecisionForm(FlaskForm):
         subject = SelectField(_l("Proposta o obiettivo"), validate_choice=False)
@@ -324,6 +323,12 @@ def decision_form(subjects, organisations, *, taken: set[str], formdata=None, ob
                                    validators=[required(_l("La motivazione è obbligatoria.")),
                                                max_length(MOTIVATION_MAX)],
                                    description=_l("Diventa la risposta pubblica alla proposta. Puoi usare Markdown."))
+        confirm_outcome = BooleanField(_l("Confermo l'esito anche se non corrisponde ai voti"))
+        outcome_note = TextAreaField(
+            _l("Perché l'esito non corrisponde ai voti"), filters=[plain_multiline],
+            validators=[Optional(), max_length(DISSENT_MAX)],
+            description=_l("Solo se l'esito è diverso da quello che i voti indicano (per esempio una maggioranza "
+                           "qualificata prevista dal regolamento del tavolo). Compare nel verbale."))
 
         def validate_subject(self, field):
             keys = {key for _group, options in subjects for key, _title in options}
@@ -359,7 +364,31 @@ def decision_form(subjects, organisations, *, taken: set[str], formdata=None, ob
                     f.errors = [*f.errors, str(_l("Il numero di voti non può essere negativo."))
                                 if f.data < 0 else str(_l("Numero di voti troppo grande."))]
                     ok = False
+            if self.method.data == "vote" and not any(f.errors for f in counts):
+                ok = self._check_counts() and ok
             return ok
+
+        def _check_counts(self) -> bool:
+            """Minutes sanity (the operation checks it again): votes within the members present, and an
+            outcome the counts contradict only with an explicit confirmation and its reason."""
+            cast = votes_cast(self.votes_for.data, self.votes_against.data, self.votes_abstained.data)
+            if cast > present:
+                self.votes_for.errors = [*self.votes_for.errors, str(_l(
+                    "Favorevoli, contrari e astenuti sono %(cast)d, ma i membri presenti con diritto di voto sono "
+                    "%(present)d.", cast=cast, present=present))]
+                return False
+            if not outcome_contradicts_counts(self.outcome.data, self.votes_for.data, self.votes_against.data):
+                return True
+            if not self.confirm_outcome.data:
+                self.outcome.errors = [*self.outcome.errors, str(_l(
+                    "L'esito scelto non corrisponde ai voti (%(yes)d favorevoli, %(no)d contrari): se è corretto, "
+                    "spunta la conferma e spiega il motivo.", yes=self.votes_for.data, no=self.votes_against.data))]
+                return False
+            if not (self.outcome_note.data or "").strip():
+                self.outcome_note.errors = [*self.outcome_note.errors, str(_l(
+                    "Spiega perché l'esito non corrisponde ai voti."))]
+                return False
+            return True
 
     for organisation in organisations:
         setattr(DecisionForm, f"dissent_{organisation.id}", TextAreaField(

@@ -319,6 +319,11 @@ def _minutes_complete(minutes, ctx) -> str | None:
         return "Il verbale è vuoto: scrivi il testo prima di approvarlo."
     if not ctx.get("attendance"):
         return "Il verbale non registra alcun presente: indica chi ha partecipato prima di approvarlo."
+    for decision in minutes.decisions:
+        if decision.method == Method.vote and votes_cast(
+                decision.votes_for, decision.votes_against, decision.votes_abstained) > minutes.members_present:
+            values = {"title": decision.subject_title, "present": minutes.members_present}
+            return gettext(TOO_MANY_VOTES, **values) if has_request_context() else TOO_MANY_VOTES % values
     return None
 
 
@@ -333,6 +338,8 @@ def N_(text: str) -> str:
     return text
 
 
+TOO_MANY_VOTES = N_("La decisione su «%(title)s» registra più voti dei membri presenti con diritto di voto "
+                    "(%(present)d): correggi i voti o le presenze prima di approvare.")
 IMMUTABLE_TEXT = N_("Il verbale è approvato e non si può più modificare. Per correggerlo crea una rettifica.")
 
 
@@ -529,6 +536,24 @@ METHOD_LABELS = {
 OBJECTIVE_OUTCOMES = ("approved", "rejected", "deferred")
 
 
+def votes_cast(votes_for: int | None, votes_against: int | None, votes_abstained: int | None) -> int:
+    return (votes_for or 0) + (votes_against or 0) + (votes_abstained or 0)
+
+
+def outcome_contradicts_counts(outcome: str, votes_for: int | None, votes_against: int | None) -> bool:
+    """An outcome the counts do not support: approved without more votes for than against,
+    partially approved with more against than for, rejected with more for than against."""
+    if votes_for is None or votes_against is None:
+        return False
+    if outcome == Outcome.approved:
+        return votes_for <= votes_against
+    if outcome == Outcome.partially_approved:
+        return votes_for < votes_against
+    if outcome == Outcome.rejected:
+        return votes_for > votes_against
+    return False
+
+
 class Decision(db.Model):
     """What the tavolo decided on one proposal or objective in a verbale."""
 
@@ -560,6 +585,8 @@ class Decision(db.Model):
     votes_abstained: Mapped[int | None]
     motivation: Mapped[str] = mapped_column(Text)
     motivation_html: Mapped[str] = mapped_column(Text, default="")
+    # Why the outcome stands although the counts say otherwise (confirmed explicitly by the facilitator).
+    outcome_note: Mapped[str | None] = mapped_column(Text)
 
     minutes: Mapped[Minutes] = relationship(back_populates="decisions")
     proposal: Mapped[Proposal | None] = relationship()
@@ -623,7 +650,8 @@ GUARDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "minutes_attendance": ("id", "minutes_id", "kind", "organisation_name", "category", "attended_as", "name",
                            "role"),
     "minutes_decision": ("id", "minutes_id", "proposal_id", "objective_id", "subject_title", "outcome", "method",
-                         "votes_for", "votes_against", "votes_abstained", "motivation", "motivation_html"),
+                         "votes_for", "votes_against", "votes_abstained", "motivation", "motivation_html",
+                         "outcome_note"),
     "minutes_dissent": ("id", "decision_id", "organisation_name", "category", "text"),
 }
 IMMUTABLE_MESSAGE = "approved minutes are immutable"

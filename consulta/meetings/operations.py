@@ -37,6 +37,8 @@ from consulta.meetings.models import (
     MinutesStatus,
     Outcome,
     TavoloMember,
+    outcome_contradicts_counts,
+    votes_cast,
 )
 
 # =========================================================================== membership
@@ -395,6 +397,25 @@ class DecisionFields:
     votes_abstained: int | None
     motivation: str
     dissents: dict[int, str]  # organisation id -> text
+    # Why the outcome stands although the counts say otherwise; required exactly in that case.
+    outcome_note: str | None = None
+
+
+def check_counts(minutes: Minutes, fields: DecisionFields) -> str | None:
+    """Minutes sanity: the votes cast fit the member organisations present, and an outcome that
+    contradicts the counts carries an explicit motivation. Returns the note to store (or None)."""
+    if fields.method != Method.vote:
+        return None
+    cast = votes_cast(fields.votes_for, fields.votes_against, fields.votes_abstained)
+    if cast > minutes.members_present:
+        raise TransitionError(_("Favorevoli, contrari e astenuti sono %(cast)d, ma i membri presenti con diritto di "
+                                "voto sono %(present)d.", cast=cast, present=minutes.members_present), 400)
+    if not outcome_contradicts_counts(fields.outcome, fields.votes_for, fields.votes_against):
+        return None
+    note = clean_plain(fields.outcome_note or "", multiline=True)
+    if not note:
+        raise TransitionError(_("L'esito non corrisponde ai voti: confermalo e spiega il motivo."), 400)
+    return note
 
 
 def _check_decision_subject(minutes: Minutes, fields: DecisionFields, decision: Decision | None) -> None:
@@ -420,6 +441,7 @@ def save_decision(minutes: Minutes, actor, fields: DecisionFields, decision: Dec
     """Add a decision to a draft verbale, or change one. `organisations` are those that may dissent."""
     ensure_draft(minutes)
     _check_decision_subject(minutes, fields, decision)
+    outcome_note = check_counts(minutes, fields)
     if decision is None:
         decision = Decision()
         minutes.decisions.append(decision)
@@ -433,6 +455,7 @@ def save_decision(minutes: Minutes, actor, fields: DecisionFields, decision: Dec
     decision.votes_for = fields.votes_for if counted else None
     decision.votes_against = fields.votes_against if counted else None
     decision.votes_abstained = fields.votes_abstained if counted else None
+    decision.outcome_note = outcome_note
     decision.motivation = clean_plain(fields.motivation, multiline=True)
     decision.motivation_html = render_markdown(fields.motivation)
     wanted = {org_id: clean_plain(text, multiline=True) for org_id, text in fields.dissents.items()
@@ -492,6 +515,7 @@ def create_rettifica(original: Minutes, actor) -> Minutes:
             proposal_id=d.proposal_id, objective_id=d.objective_id, subject_title=d.subject_title,
             outcome=d.outcome, method=d.method, votes_for=d.votes_for, votes_against=d.votes_against,
             votes_abstained=d.votes_abstained, motivation=d.motivation, motivation_html=d.motivation_html,
+            outcome_note=d.outcome_note,
             dissents=[Dissent(organisation_id=x.organisation_id, organisation_name=x.organisation_name,
                               category=x.category, text=x.text) for x in d.dissents],
         ))

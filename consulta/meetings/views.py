@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import paginate
 from consulta.core.permissions import is_authenticated
 from consulta.core.states import TransitionError
 from consulta.core.submissions import one_time, remember
@@ -245,10 +246,9 @@ def member_leave(slug: str, member_id: int):
 @bp.get("/tavoli/<slug>/incontri/")
 def tavolo_meetings(slug: str):
     tavolo = _load_tavolo(slug)
-    page = db.paginate(
+    page = paginate(
         select(Meeting).where(Meeting.tavolo_id == tavolo.id).order_by(Meeting.starts_at.desc(), Meeting.id.desc()),
-        per_page=MEETINGS_PER_PAGE, max_per_page=MEETINGS_PER_PAGE,
-    )
+        per_page=MEETINGS_PER_PAGE)
     return render_template("meetings/meetings.html", tavolo=tavolo, page=page,
                            minutes_of=queries.approved_minutes_ids([m.id for m in page.items]))
 
@@ -605,11 +605,13 @@ def _decision_page(minutes: Minutes, decision: Decision | None):
     organisations = _dissent_organisations(minutes)
     taken = {d.subject_key for d in minutes.decisions if d is not decision}
     if request.method == "POST":
-        form = decision_form(subjects, organisations, taken=taken, formdata=request.form)
+        form = decision_form(subjects, organisations, taken=taken, present=minutes.members_present,
+                             formdata=request.form)
     else:
-        form = decision_form(subjects, organisations, taken=taken, obj=decision)
+        form = decision_form(subjects, organisations, taken=taken, present=minutes.members_present, obj=decision)
         if decision is not None:
             form.subject.data = decision.subject_key
+            form.confirm_outcome.data = decision.outcome_note is not None
             for dissent in decision.dissents:
                 if f"dissent_{dissent.organisation_id}" in form:
                     form[f"dissent_{dissent.organisation_id}"].data = dissent.text
@@ -622,6 +624,7 @@ def _decision_page(minutes: Minutes, decision: Decision | None):
             votes_against=form.votes_against.data, votes_abstained=form.votes_abstained.data,
             motivation=form.motivation.data,
             dissents={o.id: form[f"dissent_{o.id}"].data or "" for o in organisations},
+            outcome_note=form.outcome_note.data if form.confirm_outcome.data else None,
         )
         try:
             saved = ops.save_decision(minutes, current_user, fields, decision,
@@ -759,10 +762,9 @@ def facilitation_meetings(slug: str):
     """The facilitators' list of a tavolo's meetings with their verbali, drafts included."""
     tavolo = _load_tavolo(slug)
     require(tavolo.can_facilitate(current_user))
-    page = db.paginate(
+    page = paginate(
         select(Meeting).where(Meeting.tavolo_id == tavolo.id).order_by(Meeting.starts_at.desc(), Meeting.id.desc()),
-        per_page=MEETINGS_PER_PAGE, max_per_page=MEETINGS_PER_PAGE,
-    )
+        per_page=MEETINGS_PER_PAGE)
     ids = [m.id for m in page.items]
     documents: dict[int, list[Minutes]] = {}
     if ids:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from consulta.core.forms import FlaskForm
+from consulta.core.input_guard import parse_id
 from consulta.core.text import clean_plain
 from consulta.moderation.models import FLAG_REASONS, HIDE_REASONS, REASON_LABELS
 
@@ -17,7 +18,7 @@ from consulta.moderation.models import FLAG_REASONS, HIDE_REASONS, REASON_LABELS
 NOTE_MAX = 400
 FLAG_NOTE_MAX = 500  # Flag.note
 # How a queue item is named in the bulk form: "p-12" (proposal 12), "c-34" (comment 34).
-ITEM_TOKEN = re.compile(r"^([pc])-([1-9][0-9]{0,17})$")
+ITEM_TOKEN = re.compile(r"^([pc])-([1-9][0-9]{0,9})$")
 BULK_MAX = 200
 
 
@@ -158,7 +159,7 @@ class BulkForm(FlaskForm):
         tokens = []
         for value in raw:
             match = ITEM_TOKEN.match(value or "")
-            if match is None:
+            if match is None or parse_id(match.group(2)) is None:
                 self.form_errors.append(str(_l("La selezione contiene un elemento non valido.")))
                 return False
             tokens.append((match.group(1), int(match.group(2))))

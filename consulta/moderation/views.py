@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from consulta.comments.models import Comment
 from consulta.core.db import utcnow
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import page_number
 from consulta.core.permissions import is_authenticated
 from consulta.core.views import load_or_404, require, safe_next_url
 from consulta.extensions import db
@@ -43,7 +44,6 @@ from consulta.tavoli.models import Tavolo
 
 KINDS = {"proposte": "proposal", "commenti": "comment"}
 SLUG_MAX = 120
-PAGE_MAX = 10**6
 
 
 @bp.app_template_filter("waiting_for")
@@ -61,13 +61,6 @@ def _reason_labels():
 
 def _user():
     return current_user._get_current_object()
-
-
-def _page() -> int:
-    raw = (request.args.get("page") or "1").strip()
-    if not raw.isdigit() or len(raw) > 7 or not 1 <= int(raw) <= PAGE_MAX:
-        abort_with(400, _("Il numero di pagina non è valido."))
-    return int(raw)
 
 
 def _load_tavolo(slug: str) -> Tavolo:
@@ -143,7 +136,7 @@ def queue(slug: str | None = None):
 
 
 def _render_queue(tavolo, bulk_form, status: int = 200):
-    data = moderation_queue(current_user, tavolo=tavolo, page=_page())
+    data = moderation_queue(current_user, tavolo=tavolo, page=page_number("page"))
     return render_template(
         "moderation/queue.html", queue=data, tavolo=tavolo, tavoli=moderated_tavoli(current_user),
         bulk_form=bulk_form, action_form=ActionForm(formdata=None),
@@ -294,5 +287,5 @@ def flag_comment(comment_id: int):
 @bp.get("/tavoli/<slug>/registro-moderazione")
 def log(slug: str):
     tavolo = _load_tavolo(slug)
-    pagination, entries = moderation_log(tavolo, current_user, page=_page())
+    pagination, entries = moderation_log(tavolo, current_user, page=page_number("page"))
     return render_template("moderation/log.html", tavolo=tavolo, pagination=pagination, entries=entries)

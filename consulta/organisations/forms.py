@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.it import codicefiscale
@@ -13,6 +12,7 @@ from wtforms import SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
 from consulta.ambito.models import Comune
+from consulta.core.forms import FlaskForm
 from consulta.core.text import clean_plain
 from consulta.organisations.models import CATEGORY_LABELS, OrganisationType
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import page_number
 from consulta.core.permissions import is_authenticated
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
@@ -27,14 +28,6 @@ PER_PAGE = 30
 # How many organisations each type shows on the grouped overview.
 PER_GROUP = 8
 SEARCH_MAX = 100
-
-
-def page_number() -> int:
-    """The `pagina` query parameter: a positive integer, else 400."""
-    raw = request.args.get("pagina", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        abort_with(400, _("Numero di pagina non valido."))
-    return int(raw)
 
 
 def _verified():

@@ -9,7 +9,6 @@ Amounts are strings with two decimals ("12500.00"): exact, whatever the reader.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC
 from decimal import Decimal
@@ -19,6 +18,7 @@ from flask import render_template
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from consulta.core import spreadsheet
 from consulta.core.db import utcnow
 from consulta.core.mail import external_url
 from consulta.extensions import db
@@ -253,13 +253,9 @@ def csv_rows(document: dict[str, Any], name: str):
 
 
 def csv_text(document: dict[str, Any], name: str) -> str:
-    """RFC 4180 CSV, comma separated, UTF-8, a header row, decimal point in amounts."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS[name])
-    for row in csv_rows(document, name):
-        writer.writerow(["" if v is None else v for v in row])
-    return buffer.getvalue()
+    """RFC 4180 CSV, comma separated, UTF-8, a header row, decimal point in amounts; cells a spreadsheet
+    would evaluate are neutralised (consulta.core.spreadsheet)."""
+    return spreadsheet.csv_text(CSV_HEADERS[name], csv_rows(document, name))
 
 
 # --------------------------------------------------------------------------- PDF

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from consulta.core.forms import (
+    FlaskForm,
     ItalianDateField,
     ItalianIntegerField,
     max_length,

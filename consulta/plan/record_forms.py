@@ -6,13 +6,13 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, StopValidation, ValidationError
 
 from consulta.core.forms import (
     ChoiceRadioField,
+    FlaskForm,
     ItalianDateField,
     ItalianIntegerField,
     choice_values,
@@ -21,6 +21,7 @@ from consulta.core.forms import (
     plain_multiline,
     required,
 )
+from consulta.core.input_guard import parse_id
 from consulta.plan.record import (
     ACTION_STATUS_LABELS,
     FUNDING_SOURCE_LABELS,
@@ -95,12 +96,7 @@ def present(message):
 
 def int_or_none(value):
     """Coerce for selects of ids: a malformed value becomes None and is refused as an unknown choice."""
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 def _decimals(value: Decimal) -> int:
@@ -172,11 +168,10 @@ class CheckboxIdsField(SelectMultipleField):
         self.invalid_message = invalid_message or _l("Una delle voci scelte non è disponibile.")
 
     def process_formdata(self, valuelist):
-        try:
-            self.data = [int(v) for v in valuelist]
-        except ValueError:
+        self.data = [parse_id(v) for v in valuelist]
+        if None in self.data:
             self.data = []
-            raise ValueError(_l("Valore non valido.")) from None
+            raise ValueError(_l("Valore non valido."))
 
     def pre_validate(self, form):
         allowed = choice_values(self.choices)

@@ -22,7 +22,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import page_number
 from consulta.core.permissions import is_admin
+from consulta.core.spreadsheet import CSV_CONTENT_TYPE
 from consulta.core.states import TransitionError
 from consulta.core.submissions import one_time, remember
 from consulta.core.views import load_or_404, require
@@ -141,9 +143,7 @@ def comune(plan_id: int, slug: str):
 
 
 def _history_page(plan: Plan, owner=None):
-    page = request.args.get("pagina", 1, type=int)
-    if page < 1 or page > 100_000:
-        abort(404)
+    page = page_number("pagina")
     revisions = queries.revisions_page(plan.id, owner=owner, page=page)
     return revisions, queries.group_revisions(list(revisions.items))
 
@@ -183,7 +183,8 @@ def history(plan_id: int, kind: str, item_id: int):
 
 
 def _download(body: bytes | str, mimetype: str, filename: str, *, inline: bool = False) -> Response:
-    response = Response(body, mimetype=mimetype)
+    # content_type, not mimetype: Werkzeug appends "; charset=utf-8" to a text/* mimetype itself.
+    response = Response(body, content_type=mimetype)
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     return response
@@ -223,7 +224,7 @@ def data_csv(plan_id: int, name: str):
         abort(404)
     plan = _plan(plan_id)
     require(plan.can_view(current_user))
-    return _download(exports.csv_text(exports.describe(plan), name), "text/csv; charset=utf-8",
+    return _download(exports.csv_text(exports.describe(plan), name), CSV_CONTENT_TYPE,
                      f"piano-{plan.id}-{name}.csv")
 
 

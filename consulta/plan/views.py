@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from consulta.ambito.models import Comune
+from consulta.core.input_guard import paginate
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
 from consulta.plan import bp, queries
@@ -18,8 +19,7 @@ from consulta.tavoli.queries import tavolo_stats, visible_tavoli_clause
 
 @bp.get("/")
 def index():
-    page = db.paginate(select(Plan).order_by(Plan.period_start.desc(), Plan.id.desc()), per_page=20,
-                       max_per_page=20)
+    page = paginate(select(Plan).order_by(Plan.period_start.desc(), Plan.id.desc()), per_page=20)
     if page.total == 1 and page.page == 1:  # one edition: the list would only be a click more
         return redirect(url_for("plan.show", plan_id=page.items[0].id))
     counts = dict(db.session.execute(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from consulta.core.forms import FlaskForm
+from consulta.core.input_guard import parse_id
 from consulta.core.submissions import OneTimeSubmission
 from consulta.core.text import clean_plain
 from consulta.extensions import db
@@ -97,9 +98,9 @@ class _ProposalTextForm(FlaskForm):
         raw = (field.data or "").strip()
         if not raw:
             return
-        if not raw.isdigit() or len(raw) > 18:
+        if parse_id(raw) is None:
             raise ValidationError(_l("L'obiettivo scelto non è valido."))
-        objective = db.session.get(Objective, int(raw))
+        objective = db.session.get(Objective, parse_id(raw))
         if objective is None:
             raise ValidationError(_l("L'obiettivo scelto non esiste."))
         if objective.tavolo_id != self.tavolo.id:
@@ -236,13 +237,13 @@ class AnswerForm(FlaskForm):
         raw = (field.data or "").strip()
         if not raw:
             raise ValidationError(_l("Scegli la proposta in cui unire questa."))
-        if not raw.isdigit() or len(raw) > 18:
+        if parse_id(raw) is None:
             raise ValidationError(_l("La proposta scelta non è valida."))
 
     @property
     def merge_target_id(self) -> int | None:
         raw = (self.merge_into.data or "").strip()
-        return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+        return parse_id(raw)
 
 
 class OfflineProposalForm(OneTimeSubmission, _ProposalTextForm):

@@ -26,6 +26,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from werkzeug.routing import BuildError
 
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import page_number, parse_id
 from consulta.core.permissions import facilitates, is_authenticated
 from consulta.core.text import clean_plain
 from consulta.extensions import db
@@ -174,7 +175,7 @@ def text_readable_by(user, tavolo):
 def proposal_listing(tavolo, args, user) -> ProposalListing:
     config = current_app.config
     max_per_page = int(config.get("MAX_PER_PAGE", 100))
-    page = _positive_int(args, "page", 1, 10**6, str(_l("Il numero di pagina non è valido.")))
+    page = page_number("page")
     per_page = _positive_int(
         args, "per_page", int(config.get("PROPOSALS_PER_PAGE", 20)), max_per_page,
         str(_l("Il numero di proposte per pagina deve essere fra 1 e %(max)d.", max=max_per_page)))
@@ -195,9 +196,9 @@ def proposal_listing(tavolo, args, user) -> ProposalListing:
     objective_raw = (args.get("obiettivo") or "").strip()
     objective_id = None
     if objective_raw:
-        if not objective_raw.isdigit() or len(objective_raw) > 18:
+        objective_id = parse_id(objective_raw)
+        if objective_id is None:
             abort_with(400, str(_l("L'obiettivo scelto non è valido.")))
-        objective_id = int(objective_raw)
         if objective_id not in {oid for oid, _ in objectives}:
             abort_with(400, str(_l("L'obiettivo scelto non appartiene a questo tavolo.")))
 

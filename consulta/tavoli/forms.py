@@ -6,7 +6,6 @@ import re
 from datetime import UTC, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     SelectMultipleField,
     StringField,
@@ -21,6 +20,7 @@ from wtforms.validators import (
 
 from consulta.core.forms import (
     ChoiceRadioField,
+    FlaskForm,
     ItalianDateField,
     ItalianIntegerField,
     ItalianTimeField,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import paginate
 from consulta.core.submissions import one_time, remember
 from consulta.core.views import load_or_404, require, safe_next_url
 from consulta.extensions import db
@@ -203,12 +204,10 @@ def objective_diff(slug: str, objective_id: int):
 @bp.get("/facilitazione/")
 def facilitation_home():
     require(Tavolo.can_use_facilitation(current_user))
-    page = db.paginate(
+    page = paginate(
         select(Tavolo).where(facilitated_tavoli_clause(current_user))
         .options(joinedload(Tavolo.plan), selectinload(Tavolo.facilitators))
-        .order_by(Tavolo.plan_id.desc(), Tavolo.position, Tavolo.id),
-        per_page=20, max_per_page=20,
-    )
+        .order_by(Tavolo.plan_id.desc(), Tavolo.position, Tavolo.id), per_page=20)
     stats = tavolo_stats((t.id for t in page.items), with_objectives=True)
     # Moderation, meetings and plan read these tavoli's models: imported here to avoid import cycles.
     from consulta.meetings.queries import meetings_at_a_glance
@@ -306,8 +305,7 @@ def objective_status(slug: str, objective_id: int):
 @bp.get("/gestione/piani/")
 def admin_plans():
     require(Plan.can_create(current_user))
-    page = db.paginate(select(Plan).order_by(Plan.period_start.desc(), Plan.id.desc()), per_page=20,
-                       max_per_page=20)
+    page = paginate(select(Plan).order_by(Plan.period_start.desc(), Plan.id.desc()), per_page=20)
     counts = dict(db.session.execute(
         select(Tavolo.plan_id, func.count()).where(Tavolo.plan_id.in_([p.id for p in page.items]))
         .group_by(Tavolo.plan_id)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from consulta.core.forms import FlaskForm
 from consulta.votes.models import VOTE_LABELS
 
 REMOVE = "remove"

@@ -189,3 +189,37 @@ def test_the_export_command_writes_every_format(runner, plan, recorded, tmp_path
     assert result.exit_code != 0 and "--output" in result.output
     result = runner.invoke(args=["plan", "export", "999999"])
     assert result.exit_code != 0 and "non esiste" in result.output
+
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def test_csv_neutralises_formulas_and_json_keeps_them(client, plan, table, facilitator, stage, admin_user,
+                                                      build_action, create_proposal, approve_decisions):
+    """OWASP CSV injection: a cell a spreadsheet would evaluate starts with ' in every CSV; the JSON keeps it."""
+    proposal = create_proposal(table, stage["citizen"], title=FORMULA)
+    approved = approve_decisions(table, [(proposal, "approved")], by=facilitator)
+    build_action(stage["area"], admin_user, title=FORMULA, budget=(("10.00", "fnps", 2025),),
+                 decisions=approved.decisions)
+    for kind in ("azioni", "risorse", "indicatori", "provenienza"):
+        response = client.get(f"/dati/piano/{plan.id}/{kind}.csv")
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    actions = {r["action_id"]: r for r in _csv(client, plan, "azioni")}
+    assert "'" + FORMULA in [r["action"] for r in actions.values()]
+    assert not any(cell.startswith(("=", "+", "-", "@")) for r in actions.values() for cell in r.values())
+    assert ["'" + FORMULA] == [r["action"] for r in _csv(client, plan, "risorse") if "HYPERLINK" in r["action"]]
+    provenance = _csv(client, plan, "provenienza")
+    assert "'" + FORMULA in [r["subject_title"] for r in provenance]
+    assert "'" + FORMULA in [r["item_title"] for r in provenance]
+    document = client.get(f"/dati/piano/{plan.id}.json").get_json()
+    actions_json = [a for area in document["areas"] for o in area["objectives"] for a in o["actions"]]
+    assert FORMULA in [a["title"] for a in actions_json]
+    assert FORMULA in [i["subject"]["title"] for a in actions_json for i in a["inputs"]]
+
+
+def test_csv_cell_rule():
+    from consulta.core.spreadsheet import csv_text, safe_cell
+
+    assert [safe_cell(v) for v in ("=1+1", "+39 333", "-2", "@SUM(A1)", "\tx", "\rx", "ok", "", None, 12, "a=b")] == [
+        "'=1+1", "'+39 333", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "ok", "", "", 12, "a=b"]
+    assert csv_text(["a", "b"], [["=x", 1]]) == "a,b\r\n'=x,1\r\n"

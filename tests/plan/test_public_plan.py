@@ -169,7 +169,7 @@ def test_public_change_log_and_item_history(client, plan, recorded):
     assert "Trasporto sociale ad Amelia" not in history
     assert client.get(f"/piano/{plan.id}/modifiche/azione/999999").status_code == 404
     assert client.get(f"/piano/{plan.id}/modifiche/boh/{action.id}").status_code == 404
-    assert client.get(f"/piano/{plan.id}/modifiche?pagina=0").status_code == 404
+    assert client.get(f"/piano/{plan.id}/modifiche?pagina=0").status_code == 400  # the one page rule
 
 
 def test_the_public_page_of_a_plan_without_record(client, plan):
