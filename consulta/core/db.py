@@ -17,6 +17,9 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest value of an INTEGER column (ids, page numbers): beyond it PostgreSQL refuses the query.
+DB_INT_MAX = 2**31 - 1
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

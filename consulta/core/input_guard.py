@@ -16,9 +16,8 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
+from consulta.core.db import DB_INT_MAX
 from consulta.core.errors import abort_with
-
-DB_INT_MAX = 2**31 - 1
 
 # C0 controls and DEL; form values may keep \t, \n and \r.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

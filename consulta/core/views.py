@@ -9,7 +9,7 @@ from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from consulta.core.input_guard import DB_INT_MAX
+from consulta.core.db import DB_INT_MAX
 from consulta.extensions import db, login_manager
 
 
