@@ -55,7 +55,7 @@ def init(name, number, region, comuni, lead, plan_title, period_start, period_en
                 db.session.rollback()
                 raise click.ClickException("Gli anni del piano non sono validi (es. --dal 2025 --al 2027).")
             plan_title = plan_title or click.prompt(
-                "Titolo del piano", default=f"Piano sociale di zona {period_start}–{period_end}")
+                "Titolo del piano", default=f"Piano Sociale di Zona {period_start}–{period_end}")
             plan = create_plan(None, title=plan_title.strip()[:200], period_start=period_start,
                                period_end=period_end, description=None)
     db.session.commit()

@@ -385,8 +385,9 @@ def _comment_line(ctx: Context, notes: list[Notification]) -> Line | None:
     when = _last([n for n, _c in readable])
     if first_note.event == "comment.reply":
         author = (first_note.data or {}).get("author_name") or _("Qualcuno")
-        text = ngettext("%(author)s ha risposto al tuo commento su «%(title)s»",
-                        "%(num)d risposte ai tuoi commenti su «%(title)s»", count, author=author, title=title)
+        # Two different sentences, not two forms of one: one reply names its author.
+        text = (_("%(author)s ha risposto al tuo commento su «%(title)s»", author=author, title=title) if count == 1
+                else _("%(num)d risposte ai tuoi commenti su «%(title)s»", num=count, title=title))
         return Line(Section.yours, text, url, count=count, when=when)
     if kind == "proposal" and subject.author_id == ctx.recipient.id:
         text = ngettext("Un nuovo commento sulla tua proposta «%(title)s»",

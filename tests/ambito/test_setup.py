@@ -69,7 +69,7 @@ def test_init_asks_for_what_the_options_do_not_say(runner):
     result = runner.invoke(args=["ambito", "init"], input=answers)
     assert result.exit_code == 0, result.output
     assert Ambito.current().name == "Ambito di Poggiardo"
-    assert Plan.current().title == "Piano sociale di zona 2026–2028"
+    assert Plan.current().title == "Piano Sociale di Zona 2026–2028"
 
 
 @pytest.mark.parametrize(("change", "message"), [
