@@ -191,3 +191,17 @@ def test_development_and_testing_still_start_with_their_own_keys(monkeypatch, na
     monkeypatch.delenv("SECRET_KEY", raising=False)
     app = create_app(name, **QUIET)
     assert app.secret_key in ("dev-only-not-secret", "test-only-not-secret")
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    ("consulting", "Partecipa alla costruzione del Piano 2025–2027"),
+    ("monitoring", "Il Piano 2025–2027 è adottato: segui come vengono attuate le sue azioni"),
+    ("closed", "Il Piano 2025–2027 è concluso"),
+])
+def test_the_home_page_speaks_of_the_plan_as_it_stands(client, ambito, create_plan, status, words):
+    from datetime import date
+
+    kwargs = {} if status == "consulting" else {"adoption_reference": "Delibera n. 7",
+                                                 "adoption_date": date(2025, 4, 1)}
+    create_plan(title="Piano 2025–2027", status=status, **kwargs)
+    assert words in client.get("/").get_data(as_text=True)
