@@ -387,12 +387,35 @@ def settle_interrupted(now: datetime) -> int:
     return len(rows)
 
 
+_OUTCOME_COUNTERS = {Outcome.sent: "sent", Outcome.cancelled: "cancelled", Outcome.interrupted: "interrupted",
+                     Outcome.failed: "failed"}
+
+
+def deliver_due_row(run: DigestRun | MailRun, row_id: int, link: SMTPLink) -> bool:
+    """What both runs do with a due row: claim it (or count it skipped: another sender has it, or it
+    left meanwhile), deliver it, count the outcome, and give up on a server that keeps refusing
+    connections. Returns whether this run handled the row."""
+    claimed = claim_row(row_id)
+    if claimed is None:
+        db.session.rollback()
+        run.summary.skipped += 1
+        return False
+    outcome, failure = deliver(*claimed, link, run.worker)
+    counter = _OUTCOME_COUNTERS.get(outcome, "retry")
+    setattr(run.summary, counter, getattr(run.summary, counter) + 1)
+    if failure is not None and failure.connection:
+        run.connection_failures += 1
+        if run.connection_failures >= int(setting("DIGEST_SMTP_GIVE_UP_AFTER")):
+            run.summary.smtp_unreachable = failure.message
+    else:
+        run.connection_failures = 0
+    return True
+
+
 # --------------------------------------------------------------------------- a run
 
 @dataclass
-class Summary:
-    dry_run: bool = False
-    built: int = 0
+class MailSummary:
     sent: int = 0
     skipped: int = 0
     retry: int = 0
@@ -400,8 +423,31 @@ class Summary:
     cancelled: int = 0
     interrupted: int = 0
     postponed: int = 0
-    deadline_notices: int = 0
     smtp_unreachable: str | None = None
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retry + self.failed + self.cancelled + self.interrupted
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if (self.retry or self.failed or self.interrupted or self.smtp_unreachable) else 0
+
+    def lines(self) -> list[str]:
+        lines = [f"E-mail inviate: {self.sent} · da ritentare: {self.retry} · non riuscite: "
+                 f"{self.failed + self.interrupted} · annullate: {self.cancelled}"]
+        if self.smtp_unreachable:
+            lines.append(f"Invio sospeso: {self.smtp_unreachable}. {self.postponed} e-mail rinviate al prossimo giro.")
+        return lines
+
+
+@dataclass
+class Summary(MailSummary):
+    """A send-digests run: what was delivered, as for send-mail, and what was built."""
+
+    dry_run: bool = False
+    built: int = 0
+    deadline_notices: int = 0
     waiting: int = 0
     previews: list[tuple[str, str]] = field(default_factory=list)
 
@@ -539,60 +585,11 @@ class DigestRun:
         self._send(row_id)
 
     def _send(self, row_id: int) -> None:
-        claimed = claim_row(row_id)
-        if claimed is None:
-            db.session.rollback()
-            self.summary.skipped += 1
-            return
-        self.handled += 1
-        outcome, failure = deliver(*claimed, self.link, self.worker)
-        if outcome == Outcome.sent:
-            self.summary.sent += 1
-            self.connection_failures = 0
-        elif outcome == Outcome.cancelled:
-            self.summary.cancelled += 1
-        elif outcome == Outcome.interrupted:
-            self.summary.interrupted += 1
-        elif outcome == Outcome.failed:
-            self.summary.failed += 1
-        else:
-            self.summary.retry += 1
-        if failure is not None and failure.connection:
-            self.connection_failures += 1
-            if self.connection_failures >= int(setting("DIGEST_SMTP_GIVE_UP_AFTER")):
-                self.summary.smtp_unreachable = failure.message
-        elif failure is not None:
-            self.connection_failures = 0
+        if deliver_due_row(self, row_id, self.link):
+            self.handled += 1
 
 
 # --------------------------------------------------------------------------- flask send-mail
-
-@dataclass
-class MailSummary:
-    sent: int = 0
-    skipped: int = 0
-    retry: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    interrupted: int = 0
-    postponed: int = 0
-    smtp_unreachable: str | None = None
-
-    @property
-    def handled(self) -> int:
-        return self.sent + self.retry + self.failed + self.cancelled + self.interrupted
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if (self.retry or self.failed or self.interrupted or self.smtp_unreachable) else 0
-
-    def lines(self) -> list[str]:
-        lines = [f"E-mail inviate: {self.sent} · da ritentare: {self.retry} · non riuscite: "
-                 f"{self.failed + self.interrupted} · annullate: {self.cancelled}"]
-        if self.smtp_unreachable:
-            lines.append(f"Invio sospeso: {self.smtp_unreachable}. {self.postponed} e-mail rinviate al prossimo giro.")
-        return lines
-
 
 class MailRun:
     """Deliver every due outbox row (immediate e-mails, and digests waiting for a retry or an
@@ -629,18 +626,4 @@ class MailRun:
         return self.summary
 
     def _send(self, row_id: int, link: SMTPLink) -> None:
-        claimed = claim_row(row_id)
-        if claimed is None:  # another sender has it, or it was sent meanwhile
-            db.session.rollback()
-            self.summary.skipped += 1
-            return
-        outcome, failure = deliver(*claimed, link, self.worker)
-        field_name = {Outcome.sent: "sent", Outcome.cancelled: "cancelled", Outcome.interrupted: "interrupted",
-                      Outcome.failed: "failed"}.get(outcome, "retry")
-        setattr(self.summary, field_name, getattr(self.summary, field_name) + 1)
-        if failure is not None and failure.connection:
-            self.connection_failures += 1
-            if self.connection_failures >= int(setting("DIGEST_SMTP_GIVE_UP_AFTER")):
-                self.summary.smtp_unreachable = failure.message
-        else:
-            self.connection_failures = 0
+        deliver_due_row(self, row_id, link)
