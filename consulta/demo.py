@@ -517,8 +517,22 @@ def load_demo() -> bool:
     _answers(story)
     _meetings(story)
     _plan_record(story)
+    _digest(story)
     db.session.flush()
     return True
+
+
+def _digest(story: Story) -> None:
+    """The citizen's weekly digest of all that happened, written to the outbox like any digest:
+    `make run`'s sender delivers it (to the SMTP server, or in development to /_dev/posta)."""
+    from consulta.digests.builder import build_digest, pending_notifications, period_key
+    from consulta.digests.operations import store_digest
+
+    citizen = story.people["citizen"]
+    db.session.flush()
+    digest = build_digest(citizen, "weekly", period_key("weekly"), pending_notifications(citizen.id))
+    if not digest.is_empty:
+        store_digest(digest)
 
 
 def _people(story: Story) -> None:

@@ -117,6 +117,15 @@ def test_demo_loads_the_ambito_and_a_consultation_well_under_way(runner):
     sets = list(db.session.scalars(select(RevisionSet)))
     assert len(sets) == 1 and sets[0].closed_at is not None and sets[0].approval_reference
 
+    # Notifications from the operations, and the citizen's weekly digest waiting for `make run`'s sender.
+    from consulta.core.notify import Notification
+    from consulta.digests.models import OutboxEmail
+
+    assert _count(Notification) >= 50
+    [digest] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "digest")).all()
+    assert digest.to_address == "cittadino@consulta.example" and digest.status == "pending"
+    assert "Approvata la rettifica del verbale n." in digest.body_text and "/verbali/" in digest.body_text
+
 
 def test_demo_is_idempotent_and_its_minutes_are_intact(runner):
     runner.invoke(args=["demo"])
