@@ -9,14 +9,10 @@ meet exactly where real double clicks meet.
 
 from __future__ import annotations
 
-import http.client
-import re
 import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -27,7 +23,7 @@ from consulta.extensions import db
 from consulta.meetings.models import Minutes
 from consulta.proposals.models import Proposal
 from consulta.votes.models import Vote
-from tests.conftest import DEFAULT_PASSWORD
+from tests.http_person import signed_in
 
 pytestmark = pytest.mark.usefixtures("postgres_only")
 
@@ -36,52 +32,6 @@ pytestmark = pytest.mark.usefixtures("postgres_only")
 def postgres_only(backend):
     if backend != "postgresql":
         pytest.skip("a race needs real concurrent transactions: PostgreSQL only (SQLite serialises writers)")
-
-
-class Person:
-    """A browser without a browser: keeps its cookies, speaks HTTP through http.client."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict | None = None, keep: bool = True) -> tuple[int, dict, str]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"User-Agent": "consulta-race-test"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        html = response.read().decode("utf-8", "replace")
-        if keep:  # concurrent requests share the cookies as they were
-            for header in response.headers.get_all("Set-Cookie") or []:
-                for key, morsel in SimpleCookie(header).items():
-                    self.cookies[key] = morsel.value
-        connection.close()
-        return response.status, dict(response.headers), html
-
-    def race(self, path: str, form: dict):
-        """A POST to fire at the same time as others: it leaves the cookies alone."""
-        return lambda: self.request("POST", path, form, keep=False)
-
-    def form_page(self, path: str) -> dict[str, str]:
-        """GET a page with a form; the hidden fields it carries (CSRF, one-time submission token)."""
-        status, _, html = self.request("GET", path)
-        assert status == 200, (path, status)
-        return {name: value for name, value in re.findall(
-            r'<input[^>]*name="(csrf_token|submission_token)"[^>]*value="([^"]*)"', html)}
-
-
-def signed_in(live_server, user) -> Person:
-    person = Person(live_server.port)
-    fields = person.form_page("/accedi")
-    status, _, _ = person.request("POST", "/accedi", {"email": user.email, "password": DEFAULT_PASSWORD, **fields})
-    assert status == 302, "login failed"
-    return person
 
 
 def at_once(calls) -> list[tuple[int, dict, str]]:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import http.client
-import re
 import threading
 import time
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import create_engine, insert, select, text
@@ -16,62 +12,18 @@ from sqlalchemy.pool import NullPool
 from consulta.core.db import utcnow
 from consulta.extensions import db
 from consulta.votes.models import Vote
-from tests.conftest import DEFAULT_PASSWORD
+from tests.http_person import Person, signed_in
 
-USER_AGENT = "consulta-concurrency-test"
 THREADS = 20
 
 
-class Browserless:
-    """A tiny cookie-keeping HTTP client over http.client (one connection per request)."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict | None = None, cookies: dict | None = None):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        jar = self.cookies if cookies is None else cookies
-        headers = {"User-Agent": USER_AGENT}
-        if jar:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        if cookies is None:
-            for header in response.headers.get_all("Set-Cookie") or []:
-                parsed = SimpleCookie(header)
-                for key, morsel in parsed.items():
-                    self.cookies[key] = morsel.value
-        connection.close()
-        return response.status, text
-
-    @staticmethod
-    def csrf_token(html: str) -> str:
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-            r'value="([^"]+)"[^>]*name="csrf_token"', html)
-        assert match, "no CSRF token on the page"
-        return match.group(1)
+def logged_in_session(live_server, voter) -> tuple[Person, str]:
+    """Log in once like a browser; return the person and a CSRF token from a page."""
+    person = signed_in(live_server, voter)
+    return person, person.form_page("/")["csrf_token"]
 
 
-def logged_in_session(live_server, voter) -> tuple[Browserless, dict[str, str], str]:
-    """Log in once like a browser; return the client, the session cookies and a CSRF token from a page."""
-    browser = Browserless(live_server.port)
-    status, login_page = browser.request("GET", "/accedi")
-    assert status == 200
-    status, _ = browser.request("POST", "/accedi", {
-        "email": voter.email, "password": DEFAULT_PASSWORD, "csrf_token": browser.csrf_token(login_page)})
-    assert status == 302, "login failed"
-    status, home = browser.request("GET", "/")
-    assert status == 200
-    return browser, dict(browser.cookies), browser.csrf_token(home)
-
-
-def fire_at_once(browser, cookies, path, form, count=THREADS) -> tuple[list[threading.Thread], list, list]:
+def fire_at_once(person, path, form, count=THREADS) -> tuple[list[threading.Thread], list, list]:
     """Start `count` threads that POST the same form together (released by a barrier)."""
     barrier = threading.Barrier(count)
     statuses: list[int] = []
@@ -81,7 +33,7 @@ def fire_at_once(browser, cookies, path, form, count=THREADS) -> tuple[list[thre
     def post():
         try:
             barrier.wait(timeout=30)
-            status, _ = browser.request("POST", path, form, cookies=cookies)
+            status, _headers, _body = person.request("POST", path, form, keep=False)
             with lock:
                 statuses.append(status)
         except BaseException as exc:  # reported by the test
@@ -111,9 +63,9 @@ def test_twenty_identical_votes_at_once_make_one_ballot(backend, live_server, ca
         pytest.skip("the race needs real concurrent transactions: PostgreSQL only")
     proposal_id = create_proposal(tavolo, cast.admin, title="Proposta contesa").id
     voter = cast.participant
-    browser, cookies, token = logged_in_session(live_server, voter)
+    person, token = logged_in_session(live_server, voter)
 
-    threads, statuses, errors = fire_at_once(browser, cookies, f"/proposte/{proposal_id}/voto",
+    threads, statuses, errors = fire_at_once(person, f"/proposte/{proposal_id}/voto",
                                              {"value": "for", "csrf_token": token})
     for thread in threads:
         thread.join(timeout=120)
@@ -132,7 +84,7 @@ def test_votes_that_lose_the_insert_race_update_the_winning_ballot(backend, live
     proposal = create_proposal(tavolo, cast.admin, title="Proposta contesa")
     proposal_id, tavolo_id = proposal.id, tavolo.id
     voter = cast.participant
-    browser, cookies, token = logged_in_session(live_server, voter)
+    person, token = logged_in_session(live_server, voter)
 
     # Outside the app's pool: the requests may use all of it.
     outsider = create_engine(db.engine.url, poolclass=NullPool)
@@ -141,7 +93,7 @@ def test_votes_that_lose_the_insert_race_update_the_winning_ballot(backend, live
         other.execute(insert(Vote).values(
             tavolo_id=tavolo_id, proposal_id=proposal_id, ballot_key=f"person:{voter.id}", voter_id=voter.id,
             category="citizen", value="against", created_at=utcnow(), updated_at=utcnow()))
-        threads, statuses, errors = fire_at_once(browser, cookies, f"/proposte/{proposal_id}/voto",
+        threads, statuses, errors = fire_at_once(person, f"/proposte/{proposal_id}/voto",
                                                  {"value": "for", "csrf_token": token})
         # Wait until the requests are queued behind our uncommitted row (the pool lends at most 15 at once).
         deadline = time.monotonic() + 20
