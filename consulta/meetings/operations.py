@@ -169,20 +169,24 @@ def _check_subjects_of(tavolo, proposals, objectives) -> None:
         raise TransitionError(_("Si possono collegare solo proposte e obiettivi di questo tavolo."), 400)
 
 
+def _new_meeting(tavolo, actor, fields: MeetingFields, status: MeetingStatus, action: str) -> Meeting:
+    _check_subjects_of(tavolo, fields.proposals, fields.objectives)
+    meeting = Meeting(tavolo_id=tavolo.id, tavolo=tavolo, created_by_id=actor.id, status=status.value, sequence=0)
+    _set_meeting_fields(meeting, fields)
+    db.session.add(meeting)
+    db.session.flush()
+    audit.record(actor, action, meeting, {
+        "starts_at": [None, meeting.starts_at.isoformat()], "place": [None, meeting.place],
+        "online_url": [None, meeting.online_url], "status": [None, meeting.status],
+    })
+    return meeting
+
+
 def schedule_meeting(tavolo, actor, fields: MeetingFields) -> Meeting:
     """Convene a meeting; the view sends the convocations after its commit."""
     if fields.starts_at <= utcnow():
         raise TransitionError(_("La data e l'ora dell'incontro sono già passate: indica un momento futuro."), 400)
-    _check_subjects_of(tavolo, fields.proposals, fields.objectives)
-    meeting = Meeting(tavolo_id=tavolo.id, tavolo=tavolo, created_by_id=actor.id,
-                      status=MeetingStatus.scheduled.value, sequence=0)
-    _set_meeting_fields(meeting, fields)
-    db.session.add(meeting)
-    db.session.flush()
-    audit.record(actor, "meeting.schedule", meeting, {
-        "starts_at": [None, meeting.starts_at.isoformat()], "place": [None, meeting.place],
-        "online_url": [None, meeting.online_url],
-    })
+    meeting = _new_meeting(tavolo, actor, fields, MeetingStatus.scheduled, "meeting.schedule")
     notify.emit(_tavolo_follower_ids(tavolo.id), "meeting.scheduled", meeting, data=_meeting_data(meeting),
                 exclude=actor)
     db.session.flush()
@@ -195,18 +199,7 @@ def record_held_meeting(tavolo, actor, fields: MeetingFields) -> Meeting:
     if fields.starts_at > utcnow():
         raise TransitionError(_("Questo incontro non si è ancora svolto: per un incontro futuro usa «Convoca un "
                                 "incontro»."), 400)
-    _check_subjects_of(tavolo, fields.proposals, fields.objectives)
-    meeting = Meeting(tavolo_id=tavolo.id, tavolo=tavolo, created_by_id=actor.id,
-                      status=MeetingStatus.held.value, sequence=0)
-    _set_meeting_fields(meeting, fields)
-    db.session.add(meeting)
-    db.session.flush()
-    audit.record(actor, "meeting.record_held", meeting, {
-        "starts_at": [None, meeting.starts_at.isoformat()], "place": [None, meeting.place],
-        "status": [None, meeting.status],
-    })
-    db.session.flush()
-    return meeting
+    return _new_meeting(tavolo, actor, fields, MeetingStatus.held, "meeting.record_held")
 
 
 def update_meeting(meeting: Meeting, actor, fields: MeetingFields) -> dict:
