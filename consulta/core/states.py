@@ -38,12 +38,14 @@ from consulta.extensions import db
 
 
 class TransitionError(Exception):
-    """A refused transition. `status` is the HTTP status a view should answer with."""
+    """A refused transition. `status` is the HTTP status a view should answer with; `field`, when the
+    refusal is about one input, the form field a view shows it beside."""
 
-    def __init__(self, message: str, status: int = 409):
+    def __init__(self, message: str, status: int = 409, *, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.field = field
 
 
 CHANGED_MEANWHILE = ("Nel frattempo un'altra persona ha già modificato questo contenuto: ricarica la pagina per "

@@ -185,7 +185,8 @@ def _new_meeting(tavolo, actor, fields: MeetingFields, status: MeetingStatus, ac
 def schedule_meeting(tavolo, actor, fields: MeetingFields) -> Meeting:
     """Convene a meeting; the view sends the convocations after its commit."""
     if fields.starts_at <= utcnow():
-        raise TransitionError(_("La data e l'ora dell'incontro sono già passate: indica un momento futuro."), 400)
+        raise TransitionError(_("La data e l'ora dell'incontro sono già passate: indica un momento futuro."), 400,
+                              field="day")
     meeting = _new_meeting(tavolo, actor, fields, MeetingStatus.scheduled, "meeting.schedule")
     notify.emit(_tavolo_follower_ids(tavolo.id), "meeting.scheduled", meeting, data=_meeting_data(meeting),
                 exclude=actor)
@@ -198,7 +199,7 @@ def record_held_meeting(tavolo, actor, fields: MeetingFields) -> Meeting:
     it is born held, nobody is convened, and its minutes can be written at once."""
     if fields.starts_at > utcnow():
         raise TransitionError(_("Questo incontro non si è ancora svolto: per un incontro futuro usa «Convoca un "
-                                "incontro»."), 400)
+                                "incontro»."), 400, field="day")
     return _new_meeting(tavolo, actor, fields, MeetingStatus.held, "meeting.record_held")
 
 
@@ -208,7 +209,8 @@ def update_meeting(meeting: Meeting, actor, fields: MeetingFields) -> dict:
     if meeting.status != MeetingStatus.scheduled:
         raise TransitionError(_("Si possono modificare solo gli incontri convocati, non quelli svolti o annullati."))
     if fields.starts_at != meeting.starts_at and fields.starts_at <= utcnow():
-        raise TransitionError(_("La data e l'ora dell'incontro sono già passate: indica un momento futuro."), 400)
+        raise TransitionError(_("La data e l'ora dell'incontro sono già passate: indica un momento futuro."), 400,
+                              field="day")
     _check_subjects_of(meeting.tavolo, fields.proposals, fields.objectives)
     watched = ("title", "starts_at", "ends_at", "place", "online_url", "agenda")
     before = {k: getattr(meeting, k) for k in watched}

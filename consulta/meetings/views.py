@@ -120,10 +120,12 @@ def _status(form) -> int:
 
 
 def _refused(error: TransitionError, form=None, field: str | None = None) -> bool:
-    """Show a 400 refusal from an operation next to a form field; other statuses propagate."""
+    """Show a 400 refusal from an operation next to its form field (`field`, else the one the error
+    names); other statuses propagate."""
     if error.status != 400 or form is None:
         raise error
     db.session.rollback()
+    field = field or error.field
     target = form[field] if field else None
     if target is not None:
         target.errors = [*target.errors, error.message]
@@ -321,51 +323,46 @@ def _meeting_fields(form: MeetingForm) -> ops.MeetingFields:
     )
 
 
-@bp.route("/facilitazione/tavoli/<slug>/incontri/nuovo", methods=["GET", "POST"])
-def meeting_new(slug: str):
+def _new_meeting_page(slug: str, form_class, create, created_message, **page):
+    """The page that creates a meeting (convened or already held): its form, the operation, the answer."""
     tavolo = _load_tavolo(slug)
     require(Meeting.can_schedule(tavolo, current_user))
     proposals, objectives = _meeting_subject_choices(tavolo)
-    form = one_time(MeetingForm)(proposals=proposals, objectives=objectives)
+    form = one_time(form_class)(proposals=proposals, objectives=objectives)
     if form.is_submitted():
         form.read_subjects(request.form)
     if form.validate_on_submit():
         try:
-            meeting = ops.schedule_meeting(tavolo, current_user, _meeting_fields(form))
-            sent = send_convocations(meeting)
+            meeting = create(tavolo, current_user, _meeting_fields(form))
+            message = created_message(meeting)
             remember(form, meeting, url_for("meetings.show", meeting_id=meeting.id))
             db.session.commit()
         except TransitionError as error:
-            _refused(error, form, "day" if error.message.startswith(_("La data")) else None)
+            _refused(error, form)
         else:
-            flash(_("Incontro convocato.") + " " + (
-                _("Convocazione in invio per e-mail a %(num)d persone (delegati e sostituti).", num=sent) if sent
-                else _("Il tavolo non ha ancora membri con un delegato: nessuna convocazione inviata.")), "success")
+            flash(message, "success")
             return redirect(url_for("meetings.show", meeting_id=meeting.id))
-    return render_template("meetings/meeting_form.html", tavolo=tavolo, meeting=None, form=form), _status(form)
+    return render_template("meetings/meeting_form.html", tavolo=tavolo, meeting=None, form=form,
+                           **page), _status(form)
+
+
+@bp.route("/facilitazione/tavoli/<slug>/incontri/nuovo", methods=["GET", "POST"])
+def meeting_new(slug: str):
+    def convene(meeting) -> str:
+        sent = send_convocations(meeting)  # written to the outbox in this transaction
+        return _("Incontro convocato.") + " " + (
+            _("Convocazione in invio per e-mail a %(num)d persone (delegati e sostituti).", num=sent) if sent
+            else _("Il tavolo non ha ancora membri con un delegato: nessuna convocazione inviata."))
+
+    return _new_meeting_page(slug, MeetingForm, ops.schedule_meeting, convene)
 
 
 @bp.route("/facilitazione/tavoli/<slug>/incontri/svolto", methods=["GET", "POST"])
 def meeting_record_held(slug: str):
     """A meeting held elsewhere or before: recorded without convocations, ready for its minutes."""
-    tavolo = _load_tavolo(slug)
-    require(Meeting.can_schedule(tavolo, current_user))
-    proposals, objectives = _meeting_subject_choices(tavolo)
-    form = one_time(HeldMeetingForm)(proposals=proposals, objectives=objectives)
-    if form.is_submitted():
-        form.read_subjects(request.form)
-    if form.validate_on_submit():
-        try:
-            meeting = ops.record_held_meeting(tavolo, current_user, _meeting_fields(form))
-            remember(form, meeting, url_for("meetings.show", meeting_id=meeting.id))
-            db.session.commit()
-        except TransitionError as error:
-            _refused(error, form, "day" if error.message.startswith(_("Questo incontro")) else None)
-        else:
-            flash(_("Incontro registrato come svolto: ora puoi scriverne il verbale."), "success")
-            return redirect(url_for("meetings.show", meeting_id=meeting.id))
-    return render_template("meetings/meeting_form.html", tavolo=tavolo, meeting=None, form=form,
-                           held=True), _status(form)
+    return _new_meeting_page(slug, HeldMeetingForm, ops.record_held_meeting,
+                             lambda meeting: _("Incontro registrato come svolto: ora puoi scriverne il verbale."),
+                             held=True)
 
 
 @bp.route("/facilitazione/incontri/<int:meeting_id>/modifica", methods=["GET", "POST"])
@@ -389,7 +386,7 @@ def meeting_edit(meeting_id: int):
             sent = send_convocations(meeting, "update") if resent else 0
             db.session.commit()
         except TransitionError as error:
-            _refused(error, form, "day" if error.message.startswith(_("La data")) else None)
+            _refused(error, form)
         else:
             if resent:
                 flash(_("Incontro aggiornato: la convocazione aggiornata è in invio a %(num)d persone.",

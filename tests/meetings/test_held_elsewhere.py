@@ -86,3 +86,15 @@ def test_a_double_click_records_the_held_meeting_once(client, table, facilitator
 
     [meeting] = db.session.execute(select(Meeting)).scalars().all()
     assert first.headers["Location"] == second.headers["Location"] == f"/incontri/{meeting.id}/"
+
+
+def test_a_future_date_is_shown_beside_the_day_in_english_too(client, table, facilitator):
+    """The refusal stays beside the day whatever the language (the operation names the field)."""
+    client.login(facilitator)
+    client.get("/lingua/en")
+    tomorrow = (datetime.now(ROME) + timedelta(days=1)).date().isoformat()
+
+    html = page_text(client.post(held_url(table), data=meeting_data(day=tomorrow)))
+
+    day_error = html.split('id="day-error"')[1].split("</div>")[0]
+    assert "has not taken place yet" in day_error
