@@ -33,7 +33,12 @@ from consulta.extensions import db
 pytest.register_assert_rewrite("tests.factories")
 pytest_plugins = ["tests.factories"]
 
-from tests.database import clean_database, current_test_connection, rolled_back_transaction  # noqa: E402
+from tests.database import (  # noqa: E402
+    clean_database,
+    current_test_connection,
+    insert_rows,
+    rolled_back_transaction,
+)
 from tests.factories import DEFAULT_PASSWORD  # noqa: E402  (after the rewrite registration)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -290,6 +295,29 @@ def app(_session_app, smtp_sink, request) -> Iterator:
         else:
             with rolled_back_transaction():
                 yield _session_app
+
+
+_demo_rows: dict[str, list[tuple[sa.Table, list[dict]]]] = {}
+
+
+@pytest.fixture
+def demo(app, database_url):
+    """The database `make run` serves (`flask demo`), committed. The first test of a worker and database
+    loads it through the domain operations (load_demo: seconds, thousands of statements); later ones
+    insert the rows that load kept, table by table, and move PostgreSQL's id sequences past them."""
+    from consulta.demo import load_demo
+
+    rows = _demo_rows.get(database_url)
+    if rows is None:
+        assert load_demo()
+        db.session.commit()
+        _demo_rows[database_url] = [
+            (table, [dict(row._mapping) for row in db.session.execute(  # in id order: rows refer to earlier ones
+                table.select().order_by(*table.primary_key.columns))])
+            for table in db.metadata.sorted_tables]
+        return
+    insert_rows(rows)
+    db.session.commit()
 
 
 @pytest.fixture

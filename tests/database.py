@@ -48,6 +48,24 @@ def _create_immutability_triggers(conn) -> None:
         conn.execute(sa.text(statement))
 
 
+def insert_rows(rows: list[tuple[sa.Table, list[dict]]]) -> None:
+    """Insert rows read back from another test's database (in table dependency order), as they were:
+    approved minutes included, hence with the immutability triggers lifted meanwhile; PostgreSQL's id
+    sequences move past the inserted ids."""
+    conn = db.session.connection()
+    _drop_immutability_triggers(conn)
+    for table, table_rows in rows:
+        if table_rows:
+            conn.execute(table.insert(), table_rows)
+    _create_immutability_triggers(conn)
+    if conn.dialect.name == "postgresql":
+        for table, table_rows in rows:
+            if table_rows and "id" in table.c:
+                quoted = f'"{table.name}"'  # "user" is a reserved word
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{quoted}', 'id'), "
+                                     f"(SELECT max(id) FROM {quoted}))"))
+
+
 # While a rolled-back test runs, the app's sessions and `sql_connection()` all work on this connection.
 _test_connection: sa.Connection | None = None
 

@@ -49,16 +49,13 @@ def test_every_audit_action_has_words(app):
     assert record_operations and record_operations <= plan_record
 
 
-def test_the_demo_writes_no_action_or_subject_without_words(app):
+def test_the_demo_writes_no_action_or_subject_without_words(demo):
     from sqlalchemy import select
 
     from consulta.admin.audit_labels import ACTION_LABELS, SUBJECT_LABELS
     from consulta.core.audit import AuditEvent
-    from consulta.demo import load_demo
     from consulta.extensions import db
 
-    load_demo()
-    db.session.flush()
     rows = db.session.execute(select(AuditEvent.action, AuditEvent.subject_type).distinct()).all()
     assert len(rows) > 30
     assert sorted({action for action, _s in rows} - ACTION_LABELS.keys()) == []

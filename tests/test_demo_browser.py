@@ -8,15 +8,12 @@ import re
 
 import pytest
 
-from consulta.demo import load_demo
 from consulta.extensions import db
 
 pytestmark = pytest.mark.browser
 
 
-def test_from_the_home_page_to_a_verified_minutes_decision_in_three_clicks(app, new_page, axe):
-    assert load_demo()
-    db.session.commit()
+def test_from_the_home_page_to_a_verified_minutes_decision_in_three_clicks(demo, new_page, axe):
     pg = new_page()
     clicks = 0
 
@@ -71,7 +68,8 @@ def test_from_the_home_page_to_a_verified_minutes_decision_in_three_clicks(app, 
 FOR_VISITORS = {"/accedi", "/registrati", "/password/dimenticata"}  # the logged-in are sent elsewhere
 
 
-def test_every_page_of_the_demo_passes_axe(app, new_page, login_page, axe):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_of_the_demo_passes_axe(demo, new_page, login_page, axe, width):
     """Every demo page at desktop and phone width, as the Ufficio di Piano sees it (every control a role
     may have; the Nu Html Checker test reads every role's version), and as a visitor where the office
     is sent elsewhere (login, registration): no WCAG 2.1 A/AA violation, no sideways scrolling."""
@@ -81,19 +79,13 @@ def test_every_page_of_the_demo_passes_axe(app, new_page, login_page, axe):
     from consulta.demo import DEMO_PASSWORD
     from tests.test_markup import demo_pages
 
-    assert load_demo()
-    db.session.commit()
     admin = db.session.execute(select(User).where(User.email == "admin@consulta.example")).scalar_one()
-    checked = []
-    for width in (1280, 390):
-        office, visitor = new_page(width=width, height=900), new_page(width=width, height=900)
-        login_page(office, admin, DEMO_PASSWORD)
-        for path in demo_pages():
-            pg = visitor if path in FOR_VISITORS else office
-            response = pg.goto(path)
-            assert response is not None and response.status == 200, (path, width)
-            axe(pg)
-            scroll_width = pg.evaluate("document.documentElement.scrollWidth")
-            assert scroll_width <= width, f"{path} scrolls sideways at {width}px: {scroll_width}px"
-            checked.append((width, path))
-    assert len(checked) == 2 * len(demo_pages())
+    office, visitor = new_page(width=width, height=900), new_page(width=width, height=900)
+    login_page(office, admin, DEMO_PASSWORD)
+    for path in demo_pages():
+        pg = visitor if path in FOR_VISITORS else office
+        response = pg.goto(path)
+        assert response is not None and response.status == 200, path
+        axe(pg)
+        scroll_width = pg.evaluate("document.documentElement.scrollWidth")
+        assert scroll_width <= width, f"{path} scrolls sideways at {width}px: {scroll_width}px"

@@ -70,14 +70,12 @@ def demo_pages() -> list[str]:
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # markup does not depend on the database
-def test_every_demo_page_passes_the_nu_html_checker(app, tmp_path):
+def test_every_demo_page_passes_the_nu_html_checker(app, demo, tmp_path):
     java = _require_checker()
     from consulta.accounts.models import User
-    from consulta.demo import DEMO_PASSWORD, load_demo
+    from consulta.demo import DEMO_PASSWORD
     from consulta.extensions import db
 
-    load_demo()
-    db.session.commit()
     pages = demo_pages()
     files: dict[str, str] = {}
     for role in ROLES:

@@ -50,58 +50,87 @@ FACILITATION_ROUTES = [
 ]
 
 
+PHASES = ["draft", "open", "discussion", "closed"]
+
+
 @pytest.fixture
-def setting(create_tavolo, create_user, create_objective, login):
-    """Build a tavolo in `phase` with a published and a draft objective, and log in as `role`."""
-    def build(role, phase):
-        facilitator = create_user(role="facilitator")
-        other = create_user(role="facilitator")
-        tavolo = create_tavolo(slug="t", phase=phase, facilitators=[facilitator])
-        create_tavolo(slug="altro", facilitators=[other])
-        objective = create_objective(tavolo)
-        draft = create_objective(tavolo, status="draft", title="Bozza")
-        user = {"anonymous": None, "participant": create_user(), "other_facilitator": other,
-                "facilitator": facilitator, "admin": create_user(role="admin")}[role]
-        if user is not None:
-            login(user)
-        return {"objective": objective.id, "draft": draft.id}
-    return build
+def setting(app, create_tavolo, create_user, create_objective):
+    """Build a tavolo in `phase` with a published and a draft objective; `client_for(role)` is a test
+    client logged in as that role."""
+    class Setting:
+        def __init__(self, phase):
+            facilitator = create_user(role="facilitator")
+            other = create_user(role="facilitator")
+            tavolo = create_tavolo(slug="t", phase=phase, facilitators=[facilitator])
+            create_tavolo(slug="altro", facilitators=[other])
+            self.ids = {"objective": create_objective(tavolo).id,
+                        "draft": create_objective(tavolo, status="draft", title="Bozza").id}
+            self.users = {"anonymous": None, "participant": create_user(), "other_facilitator": other,
+                          "facilitator": facilitator, "admin": create_user(role="admin")}
+
+        def client_for(self, role):
+            client = app.test_client()
+            if self.users[role] is not None:
+                client.login(self.users[role])
+            return client
+    return Setting
+
+
+def _audited():
+    return db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
 
 
 @pytest.mark.parametrize("path", PUBLIC_ROUTES)
-@pytest.mark.parametrize(("role", "phase", "public", "_facilitation"), TABLE)
-def test_public_pages(client, ambito, setting, path, role, phase, public, _facilitation):
-    ids = setting(role, phase)
-    assert client.get(path.format(**ids)).status_code == public
+@pytest.mark.parametrize("phase", PHASES)
+def test_public_pages(ambito, setting, path, phase):
+    """Reading changes nothing, so every role reads the same tavolo."""
+    world = setting(phase)
+    for role, row_phase, public, _facilitation in TABLE:
+        if row_phase == phase:
+            status = world.client_for(role).get(path.format(**world.ids)).status_code
+            assert status == public, f"{role} {path}: {status}"
 
 
-@pytest.mark.parametrize(("method", "path", "data"), FACILITATION_ROUTES)
-@pytest.mark.parametrize(("role", "phase", "_public", "facilitation"), TABLE)
-def test_facilitation_routes(client, ambito, setting, method, path, data, role, phase, _public, facilitation):
-    ids = setting(role, phase)
-    url = path.format(**ids)
-    if "{draft}" in path and facilitation != "allowed":
-        facilitation = 404  # a draft objective does not exist for whoever may not facilitate it
-    before = db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
-    response = client.get(url) if method == "GET" else client.post(url, data=data)
-    audited = db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() - before
-    if facilitation == "allowed":
-        assert response.status_code == (200 if method == "GET" else 302)
-        assert audited == (0 if method == "GET" else 1)
-    elif facilitation == "login":
-        assert response.status_code == 302 and "/accedi" in response.headers["Location"]
-        assert audited == 0
-    else:
-        assert response.status_code == facilitation
-        assert audited == 0
+def _facilitation_cases():
+    """Per route and phase: the refused roles together (a refusal changes nothing), each allowed one alone."""
+    for method, path, data in FACILITATION_ROUTES:
+        for phase in PHASES:
+            rows = [(role, expected) for role, row_phase, _public, expected in TABLE if row_phase == phase]
+            refused = tuple(row for row in rows if row[1] != "allowed")
+            yield pytest.param(method, path, data, phase, refused, id=f"refused-{phase}-{method}-{path}")
+            for row in rows:
+                if row[1] == "allowed":
+                    yield pytest.param(method, path, data, phase, (row,), id=f"{row[0]}-{phase}-{method}-{path}")
+
+
+@pytest.mark.parametrize(("method", "path", "data", "phase", "outcomes"), list(_facilitation_cases()))
+def test_facilitation_routes(ambito, setting, method, path, data, phase, outcomes):
+    world = setting(phase)
+    url = path.format(**world.ids)
+    for role, facilitation in outcomes:
+        if "{draft}" in path and facilitation != "allowed":
+            facilitation = 404  # a draft objective does not exist for whoever may not facilitate it
+        client = world.client_for(role)
+        before = _audited()
+        response = client.get(url) if method == "GET" else client.post(url, data=data)
+        audited = _audited() - before
+        if facilitation == "allowed":
+            assert response.status_code == (200 if method == "GET" else 302)
+            assert audited == (0 if method == "GET" else 1)
+        elif facilitation == "login":
+            assert response.status_code == 302 and "/accedi" in response.headers["Location"], role
+            assert audited == 0
+        else:
+            assert response.status_code == facilitation, role
+            assert audited == 0
 
 
 @pytest.mark.parametrize(("role", "expected"), [
     ("anonymous", 404), ("participant", 404), ("other_facilitator", 404), ("facilitator", 200), ("admin", 200),
 ])
-def test_draft_objective_page_by_role(client, ambito, setting, role, expected):
-    ids = setting(role, "open")
-    assert client.get(f"/tavoli/t/obiettivi/{ids['draft']}/").status_code == expected
+def test_draft_objective_page_by_role(ambito, setting, role, expected):
+    world = setting("open")
+    assert world.client_for(role).get(f"/tavoli/t/obiettivi/{world.ids['draft']}/").status_code == expected
 
 
 @pytest.mark.parametrize(("role", "expected"), [
