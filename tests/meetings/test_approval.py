@@ -239,7 +239,7 @@ EDIT_ROUTES = [
 
 
 @pytest.mark.parametrize("who", ["facilitator", "admin"])
-def test_approved_minutes_refuse_every_edit_route(client, scene, facilitator, admin_user, approve, who):
+def test_approved_minutes_refuse_every_edit_route(client, scene, facilitator, admin_user, approve, subtests, who):
     """Every route refuses and changes nothing, so they all try the same sealed minutes in turn."""
     minutes = scene["minutes"]
     approve(minutes, facilitator)
@@ -249,16 +249,17 @@ def test_approved_minutes_refuse_every_edit_route(client, scene, facilitator, ad
            "rinvio": scene["rinvio"].id, "centro": scene["centro"].id}
     client.login(facilitator if who == "facilitator" else admin_user)
     for method, part, data in EDIT_ROUTES:
-        url = f"/facilitazione/verbali/{minutes.id}/" + part.format(**ids)
-        payload = {k: v.format(**ids) for k, v in data.items()} if data is not None else None
+        with subtests.test(route=f"{method} {part}"):
+            url = f"/facilitazione/verbali/{minutes.id}/" + part.format(**ids)
+            payload = {k: v.format(**ids) for k, v in data.items()} if data is not None else None
 
-        response = getattr(client, method)(url, **({"data": payload} if payload is not None else {}))
+            response = getattr(client, method)(url, **({"data": payload} if payload is not None else {}))
 
-        assert response.status_code == 409, f"{method} {url}"
-        assert "Il verbale è approvato e non si può più modificare" in page_text(response), f"{method} {url}"
-        db.session.expire_all()
-        sealed = db.session.get(Minutes, minutes.id)
-        assert sealed.status == "approved" and content_hash(sealed) == before == sealed.content_hash, url
+            assert response.status_code == 409
+            assert "Il verbale è approvato e non si può più modificare" in page_text(response)
+            db.session.expire_all()
+            sealed = db.session.get(Minutes, minutes.id)
+            assert sealed.status == "approved" and content_hash(sealed) == before == sealed.content_hash
 
 
 def test_the_editor_of_approved_minutes_leads_to_the_public_page(client, scene, facilitator, approve):
@@ -274,11 +275,17 @@ ORM_CHANGES = ["text", "delete", "add_attendance", "edit_attendance", "edit_deci
                "edit_dissent", "delete_dissent"]
 
 
-def test_the_orm_refuses_changes_to_approved_minutes(scene, facilitator, approve):
+def test_the_orm_refuses_changes_to_approved_minutes(scene, facilitator, approve, subtests):
     """Each refused change is rolled back, so they all try the same sealed minutes in turn."""
     approve(scene["minutes"], facilitator)
     for change in ORM_CHANGES:
-        minutes = db.session.get(Minutes, scene["minutes"].id)
+        with subtests.test(change=change):
+            _try_orm_change(scene["minutes"].id, change)
+
+
+def _try_orm_change(minutes_id, change):
+    try:
+        minutes = db.session.get(Minutes, minutes_id)
         if change == "text":
             minutes.text = "Riscritto"
         elif change == "delete":
@@ -298,6 +305,7 @@ def test_the_orm_refuses_changes_to_approved_minutes(scene, facilitator, approve
 
         with pytest.raises(ImmutableMinutes):
             db.session.flush()
+    finally:
         db.session.rollback()
 
 
@@ -319,19 +327,20 @@ TAMPERING = {
 }
 
 
-def test_the_database_refuses_to_change_approved_minutes(scene, facilitator, approve):
+def test_the_database_refuses_to_change_approved_minutes(scene, facilitator, approve, subtests):
     """Each refused statement rolls its block back, so they all try the same sealed minutes in turn."""
     approve(scene["minutes"], facilitator)
     minutes_id, objective_id = scene["minutes"].id, scene["domicilio"].id
     db.session.remove()
     for statement, sql in TAMPERING.items():
-        with pytest.raises((IntegrityError, sa.exc.DBAPIError)) as refused, sql_connection() as conn:
-            conn.execute(sa.text(sql.replace("NULL", str(objective_id))), {"minutes": minutes_id})
+        with subtests.test(statement=statement):
+            with pytest.raises((IntegrityError, sa.exc.DBAPIError)) as refused, sql_connection() as conn:
+                conn.execute(sa.text(sql.replace("NULL", str(objective_id))), {"minutes": minutes_id})
 
-        assert "approved minutes are immutable" in str(refused.value), statement
-        minutes = db.session.get(Minutes, minutes_id)
-        assert minutes.status == "approved" and content_hash(minutes) == minutes.content_hash, statement
-        db.session.remove()
+            assert "approved minutes are immutable" in str(refused.value)
+            minutes = db.session.get(Minutes, minutes_id)
+            assert minutes.status == "approved" and content_hash(minutes) == minutes.content_hash
+            db.session.remove()
 
 
 def test_the_database_still_lets_a_deleted_account_fade_from_the_links(scene, facilitator, approve):

@@ -116,18 +116,19 @@ def _assert_outcome(response, expected, label):
 
 
 @pytest.mark.parametrize("method, url, data, outcomes", MODERATION_TABLE)
-def test_moderation_routes(app, people, world, audit_count, method, url, data, outcomes):
+def test_moderation_routes(app, people, world, audit_count, subtests, method, url, data, outcomes):
     target = url.format(**world)
     for role, expected in outcomes:
-        client = app.test_client()
-        _login(client, people, role)
-        before = audit_count()
+        with subtests.test(role=role):
+            client = app.test_client()
+            _login(client, people, role)
+            before = audit_count()
 
-        response = client.open(target, method=method, data=_fill(data, world))
+            response = client.open(target, method=method, data=_fill(data, world))
 
-        _assert_outcome(response, expected, f"{role} {method} {target}")
-        if method == "POST" and expected in (LOGIN, 403):
-            assert audit_count() == before  # a refused act writes nothing
+            _assert_outcome(response, expected, f"{role} {method} {target}")
+            if method == "POST" and expected in (LOGIN, 403):
+                assert audit_count() == before  # a refused act writes nothing
 
 
 def test_the_table_covers_every_moderation_route(app):
@@ -180,20 +181,21 @@ ADMIN_TABLE = [pytest.param(method, rule, outcomes, id=f"{name}-{method}-{rule}"
 
 
 @pytest.mark.parametrize("method, rule, outcomes", ADMIN_TABLE)
-def test_admin_routes(app, people, admin_world, audit_count, method, rule, outcomes):
+def test_admin_routes(app, people, admin_world, audit_count, subtests, method, rule, outcomes):
     import re
 
     url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(admin_world.get(m.group(1), 999_999)), rule)
     for role, expected in outcomes:
-        client = app.test_client()
-        _login(client, people, role)
-        before = audit_count()
+        with subtests.test(role=role):
+            client = app.test_client()
+            _login(client, people, role)
+            before = audit_count()
 
-        response = client.open(url, method=method, data={} if method == "POST" else None)
+            response = client.open(url, method=method, data={} if method == "POST" else None)
 
-        if expected == "allowed":
-            assert response.status_code < 500 and response.status_code != 403, f"{method} {url}"
-            assert not response.headers.get("Location", "").startswith("/accedi")
-        else:
-            _assert_outcome(response, expected, f"{role} {method} {url}")
-            assert audit_count() == before  # a refused act writes nothing
+            if expected == "allowed":
+                assert response.status_code < 500 and response.status_code != 403, f"{method} {url}"
+                assert not response.headers.get("Location", "").startswith("/accedi")
+            else:
+                _assert_outcome(response, expected, f"{role} {method} {url}")
+                assert audit_count() == before  # a refused act writes nothing

@@ -82,13 +82,13 @@ def _audited():
 
 @pytest.mark.parametrize("path", PUBLIC_ROUTES)
 @pytest.mark.parametrize("phase", PHASES)
-def test_public_pages(ambito, setting, path, phase):
+def test_public_pages(ambito, setting, subtests, path, phase):
     """Reading changes nothing, so every role reads the same tavolo."""
     world = setting(phase)
     for role, row_phase, public, _facilitation in TABLE:
         if row_phase == phase:
-            status = world.client_for(role).get(path.format(**world.ids)).status_code
-            assert status == public, f"{role} {path}: {status}"
+            with subtests.test(role=role):
+                assert world.client_for(role).get(path.format(**world.ids)).status_code == public
 
 
 def _facilitation_cases():
@@ -104,25 +104,26 @@ def _facilitation_cases():
 
 
 @pytest.mark.parametrize(("method", "path", "data", "phase", "outcomes"), list(_facilitation_cases()))
-def test_facilitation_routes(ambito, setting, method, path, data, phase, outcomes):
+def test_facilitation_routes(ambito, setting, subtests, method, path, data, phase, outcomes):
     world = setting(phase)
     url = path.format(**world.ids)
     for role, facilitation in outcomes:
         if "{draft}" in path and facilitation != "allowed":
             facilitation = 404  # a draft objective does not exist for whoever may not facilitate it
-        client = world.client_for(role)
-        before = _audited()
-        response = client.get(url) if method == "GET" else client.post(url, data=data)
-        audited = _audited() - before
-        if facilitation == "allowed":
-            assert response.status_code == (200 if method == "GET" else 302)
-            assert audited == (0 if method == "GET" else 1)
-        elif facilitation == "login":
-            assert response.status_code == 302 and "/accedi" in response.headers["Location"], role
-            assert audited == 0
-        else:
-            assert response.status_code == facilitation, role
-            assert audited == 0
+        with subtests.test(role=role):
+            client = world.client_for(role)
+            before = _audited()
+            response = client.get(url) if method == "GET" else client.post(url, data=data)
+            audited = _audited() - before
+            if facilitation == "allowed":
+                assert response.status_code == (200 if method == "GET" else 302)
+                assert audited == (0 if method == "GET" else 1)
+            elif facilitation == "login":
+                assert response.status_code == 302 and "/accedi" in response.headers["Location"]
+                assert audited == 0
+            else:
+                assert response.status_code == facilitation
+                assert audited == 0
 
 
 @pytest.mark.parametrize(("role", "expected"), [
