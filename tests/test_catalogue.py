@@ -40,8 +40,9 @@ def _recorded_actions() -> tuple[set[str], set[str]]:
 
 
 def test_every_audit_action_has_words(app):
-    from consulta.admin.audit_labels import ACTION_LABELS
+    from consulta.core import events
 
+    ACTION_LABELS = events.actions()
     actions, record_operations = _recorded_actions()
     assert len(actions) > 60, "the scan found too little: has the code changed shape?"
     assert sorted(actions - ACTION_LABELS.keys()) == []
@@ -52,7 +53,7 @@ def test_every_audit_action_has_words(app):
 def test_the_demo_writes_no_action_or_subject_without_words(app):
     from sqlalchemy import select
 
-    from consulta.admin.audit_labels import ACTION_LABELS, SUBJECT_LABELS
+    from consulta.core import events
     from consulta.core.audit import AuditEvent
     from consulta.demo import load_demo
     from consulta.extensions import db
@@ -61,8 +62,8 @@ def test_the_demo_writes_no_action_or_subject_without_words(app):
     db.session.flush()
     rows = db.session.execute(select(AuditEvent.action, AuditEvent.subject_type).distinct()).all()
     assert len(rows) > 30
-    assert sorted({action for action, _s in rows} - ACTION_LABELS.keys()) == []
-    assert sorted({subject for _a, subject in rows} - SUBJECT_LABELS.keys()) == []
+    assert sorted({action for action, _s in rows} - events.actions().keys()) == []
+    assert sorted({subject for _a, subject in rows} - events.subjects().keys()) == []
 
 
 def test_every_source_string_has_its_english_translation(tmp_path):
