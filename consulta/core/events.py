@@ -247,3 +247,9 @@ def say_reason(stored: str | None, note: str | None = None) -> str | None:
     if words and note:
         return f"{words}. {note}"
     return words or note or None
+
+
+def stored_reason_text(stored: str | None, note: str | None = None) -> str | None:
+    """A reason stored in a column that held the words themselves before reasons were keys: a key is
+    said in the reader's language, old words are shown as they were written."""
+    return say_reason(stored, note) if is_reason(stored) else (stored or note)

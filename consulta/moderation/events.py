@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from consulta.core.events import Field, action, is_reason, notice, reason, say_reason, subject_fields
+from consulta.core.events import Field, action, notice, reason, stored_reason_text, subject_fields
 from consulta.moderation.models import HIDE_REASONS, REASON_LABELS, reason_label
 
 action("proposal.approve", _l("Proposta approvata e pubblicata"), public=True)
@@ -37,14 +37,10 @@ reason("moderation.flags", lambda count: ngettext("in attesa di revisione dopo %
                                                   "in attesa di revisione dopo %(num)d segnalazioni", int(count or 0)))
 
 
-def _hidden_reason(value) -> str:
-    return say_reason(value) if is_reason(value) else str(value)
-
-
 for _kind in ("proposal", "comment"):
     subject_fields(_kind, {
         "reason_code": Field(_l("motivo"), REASON_LABELS),
-        "hidden_reason": Field(_l("motivo dell'oscuramento"), show=_hidden_reason),
+        "hidden_reason": Field(_l("motivo dell'oscuramento"), show=stored_reason_text),
         "automatic": Field(_l("automatico")),
         "flags": Field(_l("segnalazioni")),
         "reason": Field(_l("motivo della segnalazione"), REASON_LABELS),

@@ -16,8 +16,8 @@ from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from consulta.comments.models import Comment
-from consulta.core.events import action_label, public_actions
 from consulta.core.audit import AuditEvent
+from consulta.core.events import action_label, public_actions
 from consulta.core.permissions import is_admin, is_authenticated, is_facilitator
 from consulta.extensions import db
 from consulta.moderation.models import Flag

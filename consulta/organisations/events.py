@@ -5,7 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from consulta.core.events import Field, action, notice, reference, subject
-from consulta.organisations.models import CATEGORY_LABELS, MEMBERSHIP_STATUS_LABELS, ORGANISATION_STATUS_LABELS
+from consulta.organisations.models import (
+    CATEGORY_LABELS,
+    MEMBERSHIP_STATUS_LABELS,
+    ORGANISATION_STATUS_LABELS,
+)
 
 action("organisation.request", _l("Richiesta di registrare un'organizzazione"))
 action("organisation.verify", _l("Organizzazione verificata"))
