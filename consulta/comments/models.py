@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.events import stored_reason_text
+from consulta.core.events import stored_text
 from consulta.core.permissions import facilitates, is_active_participant, is_authenticated, may_act
 from consulta.extensions import db
 from consulta.proposals.models import Visibility
@@ -101,7 +101,7 @@ class Comment(db.Model):
     @property
     def hidden_reason_text(self) -> str | None:
         """Why it is hidden, in the reader's language."""
-        return stored_reason_text(self.hidden_reason, self.hidden_note)
+        return stored_text(self.hidden_reason, self.hidden_note)
 
     def can_read_text(self, user) -> bool:
         if self.is_deleted:

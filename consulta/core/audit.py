@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import utcnow
-from consulta.core.events import say_reason
+from consulta.core.events import say
 from consulta.extensions import db
 
 
@@ -39,7 +39,7 @@ class AuditEvent(db.Model):
     def reason_text(self) -> str | None:
         """The reason in the reader's language: the system's reason put into words, then the person's
         own words as written (rows from before reasons had keys keep their text as it was)."""
-        return say_reason(self.reason_key, self.reason)
+        return say(self.reason_key, self.reason)
 
 
 def subject_key(subject: Any) -> tuple[str, int | None]:

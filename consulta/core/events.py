@@ -1,18 +1,19 @@
-"""The catalogue of events: every audit action, notification, subject and system reason, with its words.
+"""The catalogue of events: every audit action, notification, subject and system phrase, with its words.
 
 Each domain declares its own in `consulta/<domain>/events.py` (create_app imports them all):
 
     action("proposal.publish", _l("Proposta pubblicata"))        # AuditEvent.action
     notice("proposal.hidden", _l("Proposta nascosta"), digest="proposal")   # Notification.event
     subject("proposal", _l("Proposta"), fields={"state": Field(_l("stato"), STATE_LABELS)})
-    reason("moderation.flags", lambda n: ngettext(...))          # a reason the system gives, stored as a key
+    phrase("moderation.flags", lambda n: ngettext(...))          # a reason the system gives, stored as a key
 
 The audit log and its filters, the public moderation log and the digests read the words here and
 nowhere else. A key is never shown: what the catalogue does not know gets a readable fallback, and
 tests/test_catalogue.py makes sure every key the code can write is known.
 
-A system reason is stored as its key, with at most one argument ("minutes.decision:3"), and said in
-the reader's language when shown; a person's own words are stored beside it as they were written.
+What the system writes in words of its own (a reason, a value of the plan record's history) is stored
+as a phrase's key, with at most one argument ("minutes.decision:3"), and said in the reader's language
+when shown; a person's own words are stored beside it as they were written.
 """
 
 from __future__ import annotations
@@ -74,8 +75,8 @@ class Subject:
 
 
 @dataclass(frozen=True)
-class Reason:
-    """A reason the system gives: stored as "key" or "key:argument", said when read."""
+class Phrase:
+    """Words the system writes (a reason it gives): stored as "key" or "key:argument", said when read."""
 
     key: str
     say: Callable[[str | None], str]
@@ -84,7 +85,7 @@ class Reason:
 _actions: dict[str, Action] = {}
 _notices: dict[str, Notice] = {}
 _subjects: dict[str, Subject] = {}
-_reasons: dict[str, Reason] = {}
+_phrases: dict[str, Phrase] = {}
 _fields: dict[tuple[str, str], Field] = {}
 
 
@@ -119,8 +120,8 @@ def subject_fields(subject_key: str, fields: Mapping[str, Field]) -> None:
         _fields[(subject_key, name)] = one
 
 
-def reason(key: str, say: Callable[[str | None], str]) -> Reason:
-    return _add(_reasons, Reason(key, say))
+def phrase(key: str, say: Callable[[str | None], str]) -> Phrase:
+    return _add(_phrases, Phrase(key, say))
 
 
 # --------------------------------------------------------------------------- reading
@@ -137,8 +138,8 @@ def subjects() -> dict[str, Subject]:
     return dict(_subjects)
 
 
-def reasons() -> dict[str, Reason]:
-    return dict(_reasons)
+def phrases() -> dict[str, Phrase]:
+    return dict(_phrases)
 
 
 def find_notice(key: str) -> Notice | None:
@@ -222,34 +223,34 @@ def reference(value: Any) -> str:
     return gettext("n. %(id)s", id=value)
 
 
-# --------------------------------------------------------------------------- system reasons
+# --------------------------------------------------------------------------- the system's phrases
 
-def reason_key(key: str, argument: Any = None) -> str:
-    """What to store for a system reason: "key" or "key:argument"."""
-    if key not in _reasons:
-        raise KeyError(f"{key!r} is not a declared reason")
+def phrase_key(key: str, argument: Any = None) -> str:
+    """What to store for a phrase of the system: "key" or "key:argument"."""
+    if key not in _phrases:
+        raise KeyError(f"{key!r} is not a declared phrase")
     return key if argument is None else f"{key}:{argument}"
 
 
-def is_reason(stored: object) -> bool:
-    """Whether a stored text is a system reason's key (and not a person's words, or an old reason
-    stored as text before reasons were keys)."""
-    return isinstance(stored, str) and stored.partition(":")[0] in _reasons
+def is_phrase(stored: object) -> bool:
+    """Whether a stored text is a phrase's key (and not a person's words, nor words stored before the
+    system's phrases were keys)."""
+    return isinstance(stored, str) and stored.partition(":")[0] in _phrases
 
 
-def say_reason(stored: str | None, note: str | None = None) -> str | None:
-    """A stored system reason in the reader's language, followed by the person's own words if any."""
+def say(stored: str | None, note: str | None = None) -> str | None:
+    """A stored phrase in the reader's language, followed by a person's own words if any."""
     words = None
     if stored:
         key, _sep, argument = stored.partition(":")
-        known = _reasons.get(key)
+        known = _phrases.get(key)
         words = known.say(argument or None) if known is not None else gettext("motivo indicato dal sistema")
     if words and note:
         return f"{words}. {note}"
     return words or note or None
 
 
-def stored_reason_text(stored: str | None, note: str | None = None) -> str | None:
-    """A reason stored in a column that held the words themselves before reasons were keys: a key is
-    said in the reader's language, old words are shown as they were written."""
-    return say_reason(stored, note) if is_reason(stored) else (stored or note)
+def stored_text(stored: str | None, note: str | None = None) -> str | None:
+    """Words stored in a column that held the words themselves before the system's phrases were keys: a
+    key is said in the reader's language, older words are shown as they were written."""
+    return say(stored, note) if is_phrase(stored) else (stored or note)

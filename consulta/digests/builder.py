@@ -28,7 +28,7 @@ from werkzeug.routing import BuildError
 
 from consulta.accounts.models import User
 from consulta.core.db import utcnow
-from consulta.core.events import find_notice, say_reason
+from consulta.core.events import find_notice, say
 from consulta.core.notify import Notification
 from consulta.extensions import db
 
@@ -275,7 +275,7 @@ def _tavolo_of(ctx: Context, note: Notification):
 
 def _reason(data: dict[str, Any]) -> str | None:
     """Why, in the recipient's language: the system's reason (a key) and a person's own words."""
-    return say_reason(data.get("reason_key"), data.get("reason"))
+    return say(data.get("reason_key"), data.get("reason"))
 
 
 def _last(notes: list[Notification]) -> datetime | None:

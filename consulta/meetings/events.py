@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from consulta.core.events import Field, action, notice, reason, reference, subject, subject_fields
+from consulta.core.events import Field, action, notice, phrase, reference, subject, subject_fields
 from consulta.meetings.models import (
     MEETING_STATUS_LABELS,
     MEMBER_STATUS_LABELS,
@@ -44,7 +44,7 @@ notice("meeting.updated", _l("Incontro cambiato"), digest="meeting")
 notice("meeting.cancelled", _l("Incontro annullato"), digest="meeting")
 notice("minutes.approved", _l("Verbale approvato"), digest="minutes")
 
-reason("minutes.decision", lambda minutes_id: gettext("Decisione del verbale n. %(id)s", id=minutes_id))
+phrase("minutes.decision", lambda minutes_id: gettext("Decisione del verbale n. %(id)s", id=minutes_id))
 
 subject("tavolo_member", _l("Membro del tavolo"), fields={
     "status": Field(_l("stato"), MEMBER_STATUS_LABELS),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from consulta.core import audit, notify
 from consulta.core.db import utcnow
-from consulta.core.events import reason_key
+from consulta.core.events import phrase_key
 from consulta.core.states import TransitionError, lock
 from consulta.core.text import clean_plain, render_markdown
 from consulta.extensions import db
@@ -580,7 +580,7 @@ def _apply_decisions(minutes: Minutes, actor, now: datetime) -> list[dict]:
             plans.append((decision, _objective_target(decision)))
 
     link = {"minutes_id": minutes.id, "decision_id": None}
-    why = reason_key("minutes.decision", minutes.id)  # said in the reader's language (AuditEvent.reason_text)
+    why = phrase_key("minutes.decision", minutes.id)  # said in the reader's language (AuditEvent.reason_text)
     applied = []
     for decision, plan in plans:
         link["decision_id"] = decision.id

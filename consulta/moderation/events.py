@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from consulta.core.events import Field, action, notice, reason, stored_reason_text, subject_fields
+from consulta.core.events import Field, action, notice, phrase, stored_text, subject_fields
 from consulta.moderation.models import HIDE_REASONS, REASON_LABELS, reason_label
 
 action("proposal.approve", _l("Proposta approvata e pubblicata"), public=True)
@@ -32,15 +32,15 @@ notice("comment.hidden", _l("Commento nascosto dai moderatori"), digest="moderat
 notice("comment.restored", _l("Commento di nuovo visibile"), digest="moderated_comment")
 
 for _code in HIDE_REASONS:
-    reason(f"moderation.{_code}", lambda _argument, code=_code: reason_label(code))
-reason("moderation.flags", lambda count: ngettext("in attesa di revisione dopo %(num)d segnalazione",
+    phrase(f"moderation.{_code}", lambda _argument, code=_code: reason_label(code))
+phrase("moderation.flags", lambda count: ngettext("in attesa di revisione dopo %(num)d segnalazione",
                                                   "in attesa di revisione dopo %(num)d segnalazioni", int(count or 0)))
 
 
 for _kind in ("proposal", "comment"):
     subject_fields(_kind, {
         "reason_code": Field(_l("motivo"), REASON_LABELS),
-        "hidden_reason": Field(_l("motivo dell'oscuramento"), show=stored_reason_text),
+        "hidden_reason": Field(_l("motivo dell'oscuramento"), show=stored_text),
         "automatic": Field(_l("automatico")),
         "flags": Field(_l("segnalazioni")),
         "reason": Field(_l("motivo della segnalazione"), REASON_LABELS),

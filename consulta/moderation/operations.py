@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consulta.core import audit, notify
 from consulta.core.db import utcnow
-from consulta.core.events import reason_key
+from consulta.core.events import phrase_key
 from consulta.core.states import TransitionError, lock
 from consulta.core.text import clean_plain
 from consulta.extensions import db
@@ -130,7 +130,7 @@ def hide(item: Any, actor: Any, *, reason: str, note: str | None = None) -> None
     if reason not in HIDE_REASONS:
         raise TransitionError(_("Scegli il motivo dall'elenco."), 400)
     note = clean_plain(note) or None
-    key = reason_key(f"moderation.{reason}")
+    key = phrase_key(f"moderation.{reason}")
     kind = kind_of(item)
     if item.visibility == Visibility.hidden:
         if not item.hidden_by_flags:
@@ -257,7 +257,7 @@ def flag(item: Any, reporter: Any, *, reason: str, note: str | None = None) -> F
     if item.tavolo.moderation == "post" and item.visibility == Visibility.visible:
         count = open_flag_count(item)
         if threshold > 0 and count >= threshold:
-            key = reason_key("moderation.flags", count)
+            key = phrase_key("moderation.flags", count)
             item.hidden_reason, item.hidden_note = key, None
             item.hidden_by_flags = True
             visibility_table(item).apply(item, Visibility.hidden, SYSTEM, reason_key=key, context={"reason": key},

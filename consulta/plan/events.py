@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from consulta.core.events import Field, action, notice, subject
+from consulta.core.events import Field, action, notice, phrase, subject
+from consulta.meetings.models import OBJECTIVE_OUTCOME_LABELS, PROPOSAL_OUTCOME_LABELS
 from consulta.plan.models import PLAN_STATUS_LABELS
 from consulta.plan.presentation import FIELD_LABELS, field_label, field_value
+from consulta.plan.record import FUNDING_SOURCE_LABELS
 
 action("plan.create", _l("Piano creato"))
 action("plan.update", _l("Piano modificato"))
@@ -39,6 +42,26 @@ action("plan_record.input.link", _l("Decisione recepita nel piano"))
 action("plan_record.input.unlink", _l("Decisione tolta dal piano"))
 
 notice("plan.adopted", _l("Piano adottato"), digest="plan")
+
+
+# What the plan record's history writes in its own words (plan.record_operations).
+def _decision(argument: str | None) -> str:
+    """"decision id|minutes id|proposal or objective|outcome|title": a decision taken into the plan."""
+    decision, minutes, kind, outcome, title = (argument or "").split("|", 4)
+    labels = PROPOSAL_OUTCOME_LABELS if kind == "proposal" else OBJECTIVE_OUTCOME_LABELS
+    return gettext("Decisione n. %(decision)s del verbale n. %(minutes)s: «%(title)s» (%(outcome)s)",
+                   decision=decision, minutes=minutes, title=title, outcome=str(labels.get(outcome, outcome)).lower())
+
+
+def _budget_line(argument: str | None) -> str:
+    """"funding source|year": a budget line named in the history."""
+    source, _sep, year = (argument or "").partition("|")
+    return f"{FUNDING_SOURCE_LABELS.get(source, source)} {year}".strip()
+
+
+phrase("plan_record.decision", _decision)
+phrase("plan_record.all_comuni", lambda _argument: gettext("Tutti i comuni dell'Ambito"))
+phrase("plan_record.budget_line", _budget_line)
 
 subject("plan", _l("Piano"), fields={
     "status": Field(_l("stato"), PLAN_STATUS_LABELS),

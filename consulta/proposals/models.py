@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
-from consulta.core.events import stored_reason_text
+from consulta.core.events import stored_text
 from consulta.core.permissions import facilitates, is_active_participant, is_authenticated, may_act
 from consulta.core.states import Transition, TransitionTable
 from consulta.extensions import db
@@ -231,7 +231,7 @@ class Proposal(db.Model):
     @property
     def hidden_reason_text(self) -> str | None:
         """Why it is hidden, in the reader's language."""
-        return stored_reason_text(self.hidden_reason, self.hidden_note)
+        return stored_text(self.hidden_reason, self.hidden_note)
 
     def can_read_text(self, user) -> bool:
         """May read the body: hidden text is kept from everyone but its author and moderators."""
