@@ -210,6 +210,9 @@ def test_the_logs_and_the_notices_speak_the_readers_language(
             assert "off topic. Riguarda un altro tavolo." in everything and "fuori tema" not in everything
             assert "awaiting review after 3 reports" in everything and "in attesa di revisione" not in everything
             assert "Proposal hidden" in everything and "Proposta nascosta" not in everything
+            # The plan record's history: a decision taken in, all the comuni.
+            assert "Decision no." in everything and "Decisione n." not in everything
+            assert "Tutti i comuni dell'Ambito" not in everything
             assert "Your comment on “Una proposta sul tavolo sbagliato” was hidden by the moderators" in everything
         # Stored values in words: a proposal's state, an outcome, a plan action's status.
         assert not {"under_review", "partially_approved", "in_progress", "off_topic"} & set(everything.split())
