@@ -74,6 +74,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
     from consulta.core import sqlite as _sqlite  # noqa: F401  (foreign keys on for SQLite)
     _import_models()
+    _import_events()
 
     import importlib
 
@@ -132,6 +133,21 @@ def _import_models() -> None:
     from consulta.proposals import models as _proposals  # noqa: F401
     from consulta.tavoli import models as _tavoli  # noqa: F401
     from consulta.votes import models as _votes  # noqa: F401
+
+
+def _import_events() -> None:
+    """Import every domain's events so the event catalogue (consulta.core.events) is complete."""
+    from consulta.accounts import events as _accounts  # noqa: F401
+    from consulta.admin import events as _admin  # noqa: F401
+    from consulta.ambito import events as _ambito  # noqa: F401
+    from consulta.comments import events as _comments  # noqa: F401
+    from consulta.digests import events as _digests  # noqa: F401
+    from consulta.meetings import events as _meetings  # noqa: F401
+    from consulta.moderation import events as _moderation  # noqa: F401
+    from consulta.organisations import events as _organisations  # noqa: F401
+    from consulta.plan import events as _plan  # noqa: F401
+    from consulta.proposals import events as _proposals  # noqa: F401
+    from consulta.tavoli import events as _tavoli  # noqa: F401
 
 
 def _setup_login(app: Flask) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +27,13 @@ class Role(StrEnum):
     participant = "participant"
     facilitator = "facilitator"
     admin = "admin"
+
+
+ROLE_LABELS = {
+    "participant": _l("Partecipante"),
+    "facilitator": _l("Facilitatore/facilitatrice"),
+    "admin": _l("Amministratore/amministratrice"),
+}
 
 
 class RegisteredAs(StrEnum):

@@ -6,15 +6,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length
 
-from consulta.accounts.models import Role
+from consulta.accounts.models import ROLE_LABELS, Role
 from consulta.core.forms import FlaskForm
 from consulta.core.text import clean_plain
-
-ROLE_LABELS = {
-    "participant": _l("Partecipante"),
-    "facilitator": _l("Facilitatore/facilitatrice"),
-    "admin": _l("Amministratore/amministratrice"),
-}
 
 
 class _ReasonForm(FlaskForm):

@@ -11,16 +11,9 @@ from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from consulta.accounts.models import Role, User, normalise_email
+from consulta.accounts.models import ROLE_LABELS, Role, User, normalise_email
 from consulta.admin import bp, operations
-from consulta.admin.audit_labels import (
-    ACTION_LABELS,
-    SUBJECT_LABELS,
-    field_label,
-    format_value,
-    subject_url,
-)
-from consulta.admin.forms import ROLE_LABELS, BlockForm, ConfirmForm, RejectForm, RoleForm
+from consulta.admin.forms import BlockForm, ConfirmForm, RejectForm, RoleForm
 from consulta.admin.permissions import (
     can_administer,
     can_block,
@@ -28,6 +21,7 @@ from consulta.admin.permissions import (
     can_unblock,
     is_self,
 )
+from consulta.core import events as catalogue
 from consulta.core.audit import AuditEvent
 from consulta.core.errors import abort_with
 from consulta.core.input_guard import page_number, parse_id
@@ -57,8 +51,27 @@ def _only_admins():
 
 @bp.context_processor
 def _audit_helpers():
-    return {"action_labels": ACTION_LABELS, "subject_labels": SUBJECT_LABELS, "subject_url": subject_url,
-            "audit_value": format_value, "audit_field": field_label, "role_labels": ROLE_LABELS}
+    return {"action_label": catalogue.action_label, "subject_label": catalogue.subject_label, "subject_url": subject_url,
+            "audit_value": catalogue.show_value, "audit_field": catalogue.field_label, "role_labels": ROLE_LABELS}
+
+
+# Subjects of the audit log with a page: the admin pages of this area, the public proposal page.
+_ADMIN_PAGES = {
+    "organisation": ("admin.organisation", "organisation_id"),
+    "membership": ("admin.membership", "membership_id"),
+    "user": ("admin.user", "user_id"),
+}
+
+
+def subject_url(subject_type: str, subject_id: int | None) -> str | None:
+    if subject_id is None:
+        return None
+    if subject_type in _ADMIN_PAGES:
+        endpoint, argument = _ADMIN_PAGES[subject_type]
+        return url_for(endpoint, **{argument: subject_id})
+    if subject_type == "proposal":
+        return url_for("proposals.show", proposal_id=subject_id)
+    return None
 
 
 def _text_arg(name: str, limit: int = 100) -> str:
@@ -362,8 +375,9 @@ def _rome_midnight_utc(day: date) -> datetime:
 
 @bp.get("/registro/")
 def audit():
-    known_actions = set(db.session.execute(select(AuditEvent.action).distinct()).scalars()) | set(ACTION_LABELS)
-    known_subjects = set(db.session.execute(select(AuditEvent.subject_type).distinct()).scalars()) | set(SUBJECT_LABELS)
+    known_actions = set(db.session.execute(select(AuditEvent.action).distinct()).scalars()) | set(catalogue.actions())
+    known_subjects = (set(db.session.execute(select(AuditEvent.subject_type).distinct()).scalars())
+                      | set(catalogue.subjects()))
     action = request.args.get("azione", "").strip()
     subject_type = request.args.get("oggetto", "").strip()
     subject_id_raw = request.args.get("oggetto_id", "").strip()
@@ -401,8 +415,8 @@ def audit():
     names = _subject_names(pagination.items)
     return render_template(
         "admin/audit.html", pagination=pagination, names=names, actor_missing=actor_missing,
-        actions=sorted(known_actions, key=lambda a: str(ACTION_LABELS.get(a, a)).lower()),
-        subjects=sorted(known_subjects, key=lambda s: str(SUBJECT_LABELS.get(s, s)).lower()),
+        actions=sorted(known_actions, key=lambda a: (catalogue.action_label(a).lower(), a)),
+        subjects=sorted(known_subjects, key=lambda s: (catalogue.subject_label(s).lower(), s)),
         filters={"azione": action, "oggetto": subject_type, "oggetto_id": subject_id_raw, "attore": actor_email,
                  "dal": since.isoformat() if since else "", "al": until.isoformat() if until else ""},
     )

@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
+from consulta.core.events import stored_text
 from consulta.core.permissions import facilitates, is_active_participant, is_authenticated, may_act
 from consulta.extensions import db
 from consulta.proposals.models import Visibility
@@ -61,7 +62,9 @@ class Comment(db.Model):
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = enum_column(Visibility, default=Visibility.visible)
+    # Why it is hidden: a reason of the event catalogue ("moderation.spam"), and the moderator's own words.
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
+    hidden_note: Mapped[str | None] = mapped_column(String(500))
     # Hidden automatically by participants' flags, until a moderator reviews it.
     hidden_by_flags: Mapped[bool] = mapped_column(default=False, server_default=false())
     deleted_at: Mapped[datetime | None]
@@ -94,6 +97,11 @@ class Comment(db.Model):
         if self.visibility == Visibility.pending:
             return self.is_author(user) or facilitates(user, self.tavolo)
         return True
+
+    @property
+    def hidden_reason_text(self) -> str | None:
+        """Why it is hidden, in the reader's language."""
+        return stored_text(self.hidden_reason, self.hidden_note)
 
     def can_read_text(self, user) -> bool:
         if self.is_deleted:

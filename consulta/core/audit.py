@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import utcnow
+from consulta.core.events import say
 from consulta.extensions import db
 
 
@@ -27,22 +28,18 @@ class AuditEvent(db.Model):
     # The tavolo the subject belongs to, when it has one: the public moderation log reads it.
     tavolo_id: Mapped[int | None] = mapped_column(ForeignKey("tavolo.id", ondelete="SET NULL"), index=True)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A person's own words, stored as written.
     reason: Mapped[str | None] = mapped_column(String(2000))
+    # The system's reason, a key of the event catalogue ("minutes.decision:3"), said when read.
+    reason_key: Mapped[str | None] = mapped_column(String(80))
 
     actor = relationship("User", foreign_keys=[actor_id], lazy="joined")
 
     @property
     def reason_text(self) -> str | None:
-        """The reason in the reader's language: a person's own words as written; the system's own
-        reasons are not stored as text but said from the changes (a decision of minutes n. X)."""
-        if self.reason:
-            return self.reason
-        minutes_id = (self.changes or {}).get("minutes_id")
-        if isinstance(minutes_id, int):
-            from flask_babel import gettext
-
-            return gettext("Decisione del verbale n. %(id)d", id=minutes_id)
-        return None
+        """The reason in the reader's language: the system's reason put into words, then the person's
+        own words as written (rows from before reasons had keys keep their text as it was)."""
+        return say(self.reason_key, self.reason)
 
 
 def subject_key(subject: Any) -> tuple[str, int | None]:
@@ -56,11 +53,13 @@ def record(
     changes: dict[str, Any] | None = None,
     *,
     reason: str | None = None,
+    reason_key: str | None = None,
     tavolo_id: int | None = None,
 ) -> AuditEvent:
     """Add an AuditEvent for `action` on `subject`; the caller's commit writes it.
 
-    `changes` is a before/after summary, e.g. {"state": ["submitted", "published"]}.
+    `changes` is a before/after summary, e.g. {"state": ["submitted", "published"]}. `reason` is a
+    person's words; `reason_key` the system's reason, stored as a key (consulta.core.events.reason_key).
     """
     if getattr(subject, "id", None) is None:
         db.session.flush()
@@ -76,6 +75,7 @@ def record(
         tavolo_id=tavolo_id,
         changes=changes or {},
         reason=reason,
+        reason_key=reason_key,
     )
     db.session.add(event)
     return event

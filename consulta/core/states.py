@@ -149,6 +149,7 @@ class TransitionTable:
         actor: Any,
         *,
         reason: str | None = None,
+        reason_key: str | None = None,
         context: dict[str, Any] | None = None,
         audit_changes: dict[str, Any] | None = None,
     ) -> Transition:
@@ -166,5 +167,5 @@ class TransitionTable:
         setattr(obj, self.attribute, t.target.value)
         changes = {self.attribute: [current, t.target.value]}
         changes.update(audit_changes or {})
-        audit.record(actor, t.action, obj, changes, reason=reason)
+        audit.record(actor, t.action, obj, changes, reason=reason, reason_key=reason_key)
         return t

@@ -28,6 +28,7 @@ from werkzeug.routing import BuildError
 
 from consulta.accounts.models import User
 from consulta.core.db import utcnow
+from consulta.core.events import find_notice, say
 from consulta.core.notify import Notification
 from consulta.extensions import db
 
@@ -272,6 +273,11 @@ def _tavolo_of(ctx: Context, note: Notification):
     return tavolo
 
 
+def _reason(data: dict[str, Any]) -> str | None:
+    """Why, in the recipient's language: the system's reason (a key) and a person's own words."""
+    return say(data.get("reason_key"), data.get("reason"))
+
+
 def _last(notes: list[Notification]) -> datetime | None:
     return max((n.created_at for n in notes), default=None)
 
@@ -335,7 +341,7 @@ def _proposal_line(ctx: Context, notes: list[Notification]) -> Line | None:
     if event == "proposal.hidden":
         if not own:
             return None
-        reason = data.get("reason") or proposal.hidden_reason
+        reason = _reason(data) or proposal.hidden_reason_text
         return Line(Section.yours, _("La tua proposta «%(title)s» è stata nascosta dai moderatori", title=title),
                     url, details=[_("Motivo: %(reason)s", reason=reason)] if reason else [], when=when)
     if event == "proposal.withdrawn":
@@ -397,6 +403,29 @@ def _comment_line(ctx: Context, notes: list[Notification]) -> Line | None:
     return Line(Section.discussion, text, url, count=count, when=when)
 
 
+def _moderated_comment_line(ctx: Context, notes: list[Notification]) -> Line | None:
+    """What the moderators did to one of the recipient's comments."""
+    note = notes[-1]
+    comment = ctx.subjects.comments.get(note.subject_id)
+    if comment is None or comment.author_id != ctx.recipient.id or comment.is_deleted:
+        return None
+    subject, kind = _comment_subject(ctx, note, comment)
+    if subject is None:
+        return None
+    anchor = f"commento-{comment.id}"
+    url = ctx.links.proposal(subject.id, anchor) if kind == "proposal" else ctx.links.objective(subject, anchor)
+    title, when = subject.title, _last(notes)
+    if note.event == "comment.hidden":
+        reason = _reason(note.data or {}) or comment.hidden_reason_text
+        return Line(Section.yours, _("Il tuo commento su «%(title)s» è stato nascosto dai moderatori", title=title),
+                    url, details=[_("Motivo: %(reason)s", reason=reason)] if reason else [], when=when)
+    if note.event == "comment.restored":
+        return Line(Section.yours, _("Il tuo commento su «%(title)s» è di nuovo visibile", title=title), url,
+                    when=when)
+    return Line(Section.yours, _("Il tuo commento su «%(title)s» è stato approvato ed è ora pubblico", title=title),
+                url, when=when)
+
+
 # --- tavoli ----------------------------------------------------------------------
 
 def _phase_line(ctx: Context, notes: list[Notification]) -> Line | None:
@@ -448,7 +477,7 @@ def _meeting_line(ctx: Context, notes: list[Notification]) -> Line | None:
         ctx.links.tavolo(tavolo) if tavolo else None)
     details = [str(data["place"])] if data.get("place") else []
     if note.event == "meeting.cancelled" or (meeting is not None and meeting.status == "cancelled"):
-        reason = data.get("reason") or (meeting.cancel_reason if meeting else None)
+        reason = _reason(data) or (meeting.cancel_reason if meeting else None)
         reasons = [_("Motivo: %(reason)s", reason=reason)] if reason else []
         return Line(Section.meetings, _("Annullato l'incontro «%(title)s»", title=title), meeting_url,
                     details=reasons, when=_last(notes))
@@ -513,7 +542,8 @@ def _organisation_line(ctx: Context, notes: list[Notification]) -> Line | None:
     organisation = ctx.subjects.organisations.get(note.subject_id)
     name = getattr(organisation, "name", None) or data.get("name") or _("senza nome")
     url = ctx.links.first(("organisations.show", {"organisation_id": note.subject_id}))
-    details = [_("Motivo: %(reason)s", reason=data["reason"])] if data.get("reason") else []
+    reason = _reason(data)
+    details = [_("Motivo: %(reason)s", reason=reason)] if reason else []
     texts = {
         "organisation.verified": _("L'organizzazione «%(name)s» è stata verificata", name=name),
         "organisation.rejected": _("La richiesta di registrare «%(name)s» è stata respinta", name=name),
@@ -529,7 +559,8 @@ def _membership_line(ctx: Context, notes: list[Notification]) -> Line | None:
     note = notes[-1]
     data = note.data or {}
     organisation = data.get("organisation") or _("un'organizzazione")
-    details = [_("Motivo: %(reason)s", reason=data["reason"])] if data.get("reason") else []
+    reason = _reason(data)
+    details = [_("Motivo: %(reason)s", reason=reason)] if reason else []
     texts = {
         "membership.accepted": _("Ora rappresenti «%(organisation)s»", organisation=organisation),
         "membership.rejected": _("La tua richiesta di rappresentare «%(organisation)s» è stata respinta",
@@ -548,11 +579,12 @@ def _membership_line(ctx: Context, notes: list[Notification]) -> Line | None:
 # --- anything else -------------------------------------------------------------------
 
 def _generic_line(ctx: Context, notes: list[Notification]) -> Line | None:
-    """An event this module does not know yet: a plain line with the best link we can find."""
+    """A notice without a family of lines of its own: its words from the event catalogue (or, for an
+    event the catalogue does not know, a plain line), with the best link we can find."""
     note = notes[-1]
     data = note.data or {}
     url = None
-    title = data.get("title") or data.get("subject_title") or data.get("name")
+    title = data.get("title") or data.get("subject_title") or data.get("name") or data.get("organisation")
     if note.subject_type == "proposal":
         proposal = _readable_proposal(ctx, note.subject_id)
         if proposal is None:
@@ -569,7 +601,11 @@ def _generic_line(ctx: Context, notes: list[Notification]) -> Line | None:
             return None
         url = ctx.links.tavolo(tavolo)
     count = len(notes)
-    if title:
+    known = find_notice(note.event)
+    if known is not None:
+        what = str(known.label)
+        text = _("%(what)s: «%(title)s»", what=what, title=str(title)) if title else what
+    elif title:
         text = ngettext("Un aggiornamento su «%(title)s»", "%(num)d aggiornamenti su «%(title)s»", count,
                         title=str(title))
     else:
@@ -577,36 +613,20 @@ def _generic_line(ctx: Context, notes: list[Notification]) -> Line | None:
     return Line(Section.other, text, url, count=count, when=_last(notes))
 
 
-DESCRIBERS: dict[str, Describer] = {
-    "objective.published": _objective_line,
-    "objective.revised": _objective_line,
-    "objective.approved": _objective_line,
-    "objective.dropped": _objective_line,
-    "proposal.published": _proposal_line,
-    "proposal.approved_for_publication": _proposal_line,
-    "proposal.answered": _proposal_line,
-    "proposal.merged": _proposal_line,
-    "proposal.hidden": _proposal_line,
-    "proposal.withdrawn": _proposal_line,
-    "proposal.under_review": _proposal_line,
-    "proposal.restored": _proposal_line,
-    "comment.created": _comment_line,
-    "comment.reply": _comment_line,
-    "tavolo.phase_changed": _phase_line,
-    "tavolo.deadline_soon": _deadline_line,
-    "meeting.scheduled": _meeting_line,
-    "meeting.updated": _meeting_line,
-    "meeting.cancelled": _meeting_line,
-    "minutes.approved": _minutes_line,
-    "plan.adopted": _plan_line,
-    "organisation.verified": _organisation_line,
-    "organisation.rejected": _organisation_line,
-    "organisation.revoked": _organisation_line,
-    "organisation.requested": _organisation_line,
-    "membership.accepted": _membership_line,
-    "membership.rejected": _membership_line,
-    "membership.revoked": _membership_line,
-    "membership.requested": _membership_line,
+# The lines of each family of notices: a domain's events.py names its notices' family
+# (consulta.core.events.Notice.digest).
+FAMILIES: dict[str, Describer] = {
+    "objective": _objective_line,
+    "proposal": _proposal_line,
+    "comment": _comment_line,
+    "moderated_comment": _moderated_comment_line,
+    "phase": _phase_line,
+    "deadline": _deadline_line,
+    "meeting": _meeting_line,
+    "minutes": _minutes_line,
+    "plan": _plan_line,
+    "organisation": _organisation_line,
+    "membership": _membership_line,
 }
 
 
@@ -617,14 +637,15 @@ def fold_key(note: Notification) -> tuple:
         return note.event, data.get("subject_type"), data.get("subject_id")
     if note.event in ("tavolo.phase_changed", "tavolo.deadline_soon"):
         return note.event, note.tavolo_id
-    if note.event in DESCRIBERS:
+    if find_notice(note.event) is not None:
         return note.event, note.subject_type, note.subject_id
     # Unknown events fold per subject whatever their name.
     return "?", note.subject_type, note.subject_id
 
 
 def describe(ctx: Context, notes: list[Notification]) -> Line | None:
-    describer = DESCRIBERS.get(notes[0].event, _generic_line)
+    known = find_notice(notes[0].event)
+    describer = FAMILIES[known.digest] if known is not None and known.digest else _generic_line
     return describer(ctx, notes)
 
 

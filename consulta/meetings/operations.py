@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from consulta.core import audit, notify
 from consulta.core.db import utcnow
+from consulta.core.events import phrase_key
 from consulta.core.states import TransitionError, lock
 from consulta.core.text import clean_plain, render_markdown
 from consulta.extensions import db
@@ -579,7 +580,7 @@ def _apply_decisions(minutes: Minutes, actor, now: datetime) -> list[dict]:
             plans.append((decision, _objective_target(decision)))
 
     link = {"minutes_id": minutes.id, "decision_id": None}
-    reason = None  # said at display from `minutes_id`, in the reader's language (AuditEvent.reason_text)
+    why = phrase_key("minutes.decision", minutes.id)  # said in the reader's language (AuditEvent.reason_text)
     applied = []
     for decision, plan in plans:
         link["decision_id"] = decision.id
@@ -587,20 +588,20 @@ def _apply_decisions(minutes: Minutes, actor, now: datetime) -> list[dict]:
             proposal = decision.proposal
             for step in plan:
                 if step == "under_review":
-                    PROPOSAL_TRANSITIONS.apply(proposal, step, actor, reason=reason, audit_changes=dict(link))
+                    PROPOSAL_TRANSITIONS.apply(proposal, step, actor, reason_key=why, audit_changes=dict(link))
                     continue
                 proposal.answer = decision.motivation
                 proposal.answer_html = decision.motivation_html
                 proposal.answered_by_id = actor.id
                 proposal.answered_at = now
-                PROPOSAL_TRANSITIONS.apply(proposal, step, actor, reason=reason,
+                PROPOSAL_TRANSITIONS.apply(proposal, step, actor, reason_key=why,
                                            context={"answer": decision.motivation}, audit_changes=dict(link))
         elif decision.objective is not None and plan:
-            OBJECTIVE_TRANSITIONS.apply(decision.objective, plan, actor, reason=reason, audit_changes=dict(link))
+            OBJECTIVE_TRANSITIONS.apply(decision.objective, plan, actor, reason_key=why, audit_changes=dict(link))
         elif decision.outcome != Outcome.deferred:
             # Already in the decided state (e.g. answered by a facilitator): the verbale confirms it.
             audit.record(actor, "minutes.decision_confirmed", decision.proposal or decision.objective,
-                         {"outcome": decision.outcome, **link}, reason=reason, tavolo_id=minutes.tavolo_id)
+                         {"outcome": decision.outcome, **link}, reason_key=why, tavolo_id=minutes.tavolo_id)
         applied.append({
             "subject_type": decision.subject_type, "subject_id": decision.subject_id,
             "title": decision.subject_title, "outcome": decision.outcome, "outcome_label": decision.outcome_label,

@@ -14,7 +14,7 @@ from consulta.core.input_guard import parse_id
 from consulta.core.text import clean_plain
 from consulta.moderation.models import FLAG_REASONS, HIDE_REASONS, REASON_LABELS
 
-# Proposal/Comment.hidden_reason is String(500): the reason's label, ". ", then the note.
+# Proposal/Comment.hidden_note is String(500); the audit row's reason keeps the same words.
 NOTE_MAX = 400
 FLAG_NOTE_MAX = 500  # Flag.note
 # How a queue item is named in the bulk form: "p-12" (proposal 12), "c-34" (comment 34).

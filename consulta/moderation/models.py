@@ -56,12 +56,6 @@ def reason_label(code: str | None) -> str:
     return str(REASON_LABELS.get(code or "", code or ""))
 
 
-def public_reason(code: str, note: str | None = None) -> str:
-    """What the placeholder and the moderation log show: the reason, then the moderator's words."""
-    label = reason_label(code)
-    return f"{label}. {note}" if note else label
-
-
 class FlagResolution(StrEnum):
     upheld = "upheld"  # the content was hidden
     dismissed = "dismissed"  # the content stays (or went back) online

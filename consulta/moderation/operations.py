@@ -12,12 +12,12 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from consulta.core import audit, notify
 from consulta.core.db import utcnow
+from consulta.core.events import phrase_key
 from consulta.core.states import TransitionError, lock
 from consulta.core.text import clean_plain
 from consulta.extensions import db
@@ -27,7 +27,6 @@ from consulta.moderation.models import (
     SYSTEM,
     Flag,
     FlagResolution,
-    public_reason,
     visibility_table,
 )
 from consulta.proposals.models import ProposalState, Visibility
@@ -104,7 +103,7 @@ def approve(item: Any, actor: Any) -> None:
         if item.state != ProposalState.submitted:
             raise TransitionError(_("La proposta è già stata pubblicata."), 409)
         publish_proposal(item, actor, moderated=True)
-        item.hidden_reason = None
+        item.hidden_reason = item.hidden_note = None
         item.hidden_by_flags = False
         _resolve_flags(item, actor, FlagResolution.dismissed)
         _tell_author(item, "proposal.approved_for_publication", actor)
@@ -131,22 +130,22 @@ def hide(item: Any, actor: Any, *, reason: str, note: str | None = None) -> None
     if reason not in HIDE_REASONS:
         raise TransitionError(_("Scegli il motivo dall'elenco."), 400)
     note = clean_plain(note) or None
-    text = public_reason(reason, note)
+    key = phrase_key(f"moderation.{reason}")
     kind = kind_of(item)
     if item.visibility == Visibility.hidden:
         if not item.hidden_by_flags:
             raise TransitionError(_("Il contenuto è già nascosto."), 409)
         before = item.hidden_reason
-        item.hidden_reason = text
+        item.hidden_reason, item.hidden_note = key, note
         item.hidden_by_flags = False
-        audit.record(actor, f"{kind}.hide_confirmed", item,
-                     {"hidden_reason": [before, text], "reason_code": reason}, reason=text)
+        audit.record(actor, f"{kind}.hide_confirmed", item, {"hidden_reason": [before, key]}, reason=note,
+                     reason_key=key)
     else:
-        item.hidden_reason = text
-        visibility_table(item).apply(item, Visibility.hidden, actor, reason=text, context={"reason": text},
-                                     audit_changes={"reason_code": reason})
+        item.hidden_reason, item.hidden_note = key, note
+        visibility_table(item).apply(item, Visibility.hidden, actor, reason=note, reason_key=key,
+                                     context={"reason": key})
     flags = _resolve_flags(item, actor, FlagResolution.upheld)
-    _tell_author(item, f"{kind}.hidden", actor, reason=text, flags=flags or None)
+    _tell_author(item, f"{kind}.hidden", actor, reason_key=key, reason=note, flags=flags or None)
     db.session.flush()
 
 
@@ -171,7 +170,7 @@ def restore(item: Any, actor: Any, *, note: str | None = None) -> None:
         visibility_table(item).apply(item, Visibility.visible, actor, reason=note,
                                      audit_changes={"hidden_reason": [before, None]})
         event = f"{kind}.restored"
-    item.hidden_reason = None
+    item.hidden_reason = item.hidden_note = None
     item.hidden_by_flags = False
     _resolve_flags(item, actor, FlagResolution.dismissed)
     _tell_author(item, event, actor, note=note)
@@ -258,13 +257,12 @@ def flag(item: Any, reporter: Any, *, reason: str, note: str | None = None) -> F
     if item.tavolo.moderation == "post" and item.visibility == Visibility.visible:
         count = open_flag_count(item)
         if threshold > 0 and count >= threshold:
-            text = ngettext("in attesa di revisione dopo %(num)d segnalazione",
-                            "in attesa di revisione dopo %(num)d segnalazioni", count)
-            item.hidden_reason = text
+            key = phrase_key("moderation.flags", count)
+            item.hidden_reason, item.hidden_note = key, None
             item.hidden_by_flags = True
-            visibility_table(item).apply(item, Visibility.hidden, SYSTEM, reason=text, context={"reason": text},
+            visibility_table(item).apply(item, Visibility.hidden, SYSTEM, reason_key=key, context={"reason": key},
                                          audit_changes={"automatic": True, "flags": count})
-            _tell_author(item, f"{kind}.hidden", None, reason=text, flags=count)
+            _tell_author(item, f"{kind}.hidden", None, reason_key=key, flags=count)
             outcome.provisionally_hidden = True
     db.session.flush()
     return outcome

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from consulta.comments.models import Comment
 from consulta.core.audit import AuditEvent
+from consulta.core.events import action_label, public_actions
 from consulta.core.permissions import is_admin, is_authenticated, is_facilitator
 from consulta.extensions import db
 from consulta.moderation.models import Flag
@@ -269,29 +270,6 @@ def _aware(value):
 
 # --------------------------------------------------------------------------- public moderation log
 
-LOG_ACTIONS = {
-    "proposal.approve": _l("Proposta approvata e pubblicata"),
-    "proposal.hide": _l("Proposta nascosta"),
-    "proposal.hide_confirmed": _l("Confermato l'oscuramento della proposta"),
-    "proposal.restore": _l("Proposta ripristinata"),
-    "proposal.flags_dismissed": _l("Segnalazioni esaminate: la proposta resta visibile"),
-    "proposal.review": _l("Proposta presa in valutazione"),
-    "proposal.answer": _l("Risposta alla proposta"),
-    "proposal.merge": _l("Proposta unita a un'altra"),
-    "proposal.record_offline": _l("Registrata una proposta pervenuta fuori linea"),
-    "minutes.decision": _l("Risposta cambiata dalla decisione del verbale"),
-    "comment.approve": _l("Commento approvato e pubblicato"),
-    "comment.hide": _l("Commento nascosto"),
-    "comment.hide_confirmed": _l("Confermato l'oscuramento del commento"),
-    "comment.restore": _l("Commento ripristinato"),
-    "comment.flags_dismissed": _l("Segnalazioni esaminate: il commento resta visibile"),
-}
-AUTOMATIC_HIDE = {
-    "proposal.hide": _l("Proposta nascosta in attesa di revisione"),
-    "comment.hide": _l("Commento nascosto in attesa di revisione"),
-}
-
-
 @dataclass
 class LogEntry:
     event: AuditEvent
@@ -305,7 +283,7 @@ class LogEntry:
 
 def _log_statement(tavolo: Tavolo):
     return (select(AuditEvent)
-            .where(AuditEvent.tavolo_id == tavolo.id, AuditEvent.action.in_(sorted(LOG_ACTIONS)))
+            .where(AuditEvent.tavolo_id == tavolo.id, AuditEvent.action.in_(public_actions()))
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
 
 
@@ -340,8 +318,7 @@ def _describe(events: list[AuditEvent], viewer) -> list[LogEntry]:
     entries = []
     for event in events:
         automatic = event.actor_id is None and bool(event.changes.get("automatic"))
-        label = str(AUTOMATIC_HIDE[event.action] if automatic and event.action in AUTOMATIC_HIDE
-                    else LOG_ACTIONS[event.action])
+        label = action_label(event.action, automatic=automatic)
         details = []
         if event.subject_type == "proposal":
             subject_label, url = proposal_label(proposals.get(event.subject_id))

@@ -208,7 +208,7 @@ def hide(kind: str, item_id: int):
         operations.hide(item, _user(), reason=form.reason.data, note=form.note.data)
         db.session.commit()
         flash(_("Contenuto nascosto. Al suo posto il pubblico vede il motivo: «%(reason)s».",
-                reason=item.hidden_reason), "success")
+                reason=item.hidden_reason_text), "success")
         return redirect(_back(item))
     status = 400 if form.is_submitted() else 200
     return render_template("moderation/hide.html", item=item, kind=kind, form=form, item_url=_item_url(item),

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import format_currency, format_date, format_decimal
 from flask_babel import lazy_gettext as _l
 
+from consulta.core.events import is_phrase, say
 from consulta.plan.record import ACTION_STATUS_LABELS, FUNDING_SOURCE_LABELS
 
 ITEM_LABELS = {
@@ -82,6 +83,8 @@ def field_label(field: str | None) -> str:
 
 def item_text(item_type: str, label: str) -> str:
     """The name of an item in the history (a progress update is named by its date)."""
+    if item_type == "budget_line" and is_phrase(label):  # its source and year
+        return say(label)
     if item_type == "progress":
         try:
             return format_date(date.fromisoformat(label), "d MMMM yyyy")
@@ -91,9 +94,11 @@ def item_text(item_type: str, label: str) -> str:
 
 
 def field_value(field: str | None, raw: str | None) -> str:
-    """A stored history value as a person reads it (euro, dates, labels)."""
+    """A stored history value as a person reads it (euro, dates, labels, the system's phrases)."""
     if raw is None:
         return ""
+    if field in ("decision", "comuni") and is_phrase(raw):  # written by the system, said in the reader's words
+        return say(raw)
     if field and field.startswith("indicator:") and ": " in raw:
         name, _sep, value = raw.rpartition(": ")
         try:

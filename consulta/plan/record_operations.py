@@ -15,13 +15,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from consulta.core import audit
 from consulta.core.db import utcnow
+from consulta.core.events import phrase_key
 from consulta.core.permissions import facilitates, is_admin
 from consulta.core.states import TransitionError
 from consulta.core.text import clean_plain, render_markdown
@@ -30,7 +30,6 @@ from consulta.plan.models import Plan, PlanStatus
 from consulta.plan.record import (
     ACTION_STATUS_LABELS,
     FIRST_YEAR,
-    FUNDING_SOURCE_LABELS,
     LAST_YEAR,
     ActionStatus,
     BudgetLine,
@@ -107,7 +106,7 @@ def _item_key(item) -> tuple[str, int, str]:
     if isinstance(item, Indicator):
         return "indicator", item.id, item.name
     if isinstance(item, BudgetLine):
-        return "budget_line", item.id, f"{FUNDING_SOURCE_LABELS[item.funding_source]} {item.year}"
+        return "budget_line", item.id, phrase_key("plan_record.budget_line", f"{item.funding_source}|{item.year or ''}")
     if isinstance(item, PlanInput):
         return "input", item.id, item.decision.subject_title
     if isinstance(item, ProgressUpdate):
@@ -259,11 +258,10 @@ def load_decisions(plan: Plan, actor, decision_ids) -> list:
 
 
 def _input_label(decision) -> str:
-    # Stored in the history: in Italian, the record's language, whatever the editor's locale.
-    with force_locale("it"):
-        return _("Decisione n. %(decision)d del verbale n. %(minutes)d: «%(title)s» (%(outcome)s)",
-                 decision=decision.id, minutes=decision.minutes_id, title=decision.subject_title,
-                 outcome=decision.outcome_label.lower())
+    # Stored in the history as a phrase of the event catalogue, said in the reader's language.
+    kind = "proposal" if decision.proposal_id is not None else "objective"
+    return phrase_key("plan_record.decision",
+                      f"{decision.id}|{decision.minutes_id}|{kind}|{decision.outcome}|{decision.subject_title}")
 
 
 def _link_inputs(plan: Plan, actor, target, decisions) -> list[PlanInput]:
@@ -434,8 +432,7 @@ def _checked_action_fields(fields: ActionFields) -> dict[str, Any]:
 def _comuni_text(all_comuni: bool, comuni) -> str:
     if not all_comuni:
         return ", ".join(c.name for c in comuni)
-    with force_locale("it"):  # stored in the history, like _input_label
-        return _("Tutti i comuni dell'Ambito")
+    return phrase_key("plan_record.all_comuni")  # stored in the history, like _input_label
 
 
 def create_action(objective: PlanObjective, actor, fields: ActionFields, decisions=()) -> PlanAction:

@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
+from consulta.core.events import stored_text
 from consulta.core.permissions import facilitates, is_active_participant, is_authenticated, may_act
 from consulta.core.states import Transition, TransitionTable
 from consulta.extensions import db
@@ -176,7 +177,9 @@ class Proposal(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     state: Mapped[str] = enum_column(ProposalState, default=ProposalState.submitted)
     visibility: Mapped[str] = enum_column(Visibility, default=Visibility.pending)
+    # Why it is hidden: a reason of the event catalogue ("moderation.spam"), and the moderator's own words.
     hidden_reason: Mapped[str | None] = mapped_column(String(500))
+    hidden_note: Mapped[str | None] = mapped_column(String(500))
     # Hidden automatically by participants' flags, until a moderator reviews it.
     hidden_by_flags: Mapped[bool] = mapped_column(default=False, server_default=false())
     answer: Mapped[str | None] = mapped_column(Text)
@@ -224,6 +227,11 @@ class Proposal(db.Model):
         if self.visibility == Visibility.pending or self.state == ProposalState.submitted:
             return self.is_author(user) or facilitates(user, self.tavolo)
         return True
+
+    @property
+    def hidden_reason_text(self) -> str | None:
+        """Why it is hidden, in the reader's language."""
+        return stored_text(self.hidden_reason, self.hidden_note)
 
     def can_read_text(self, user) -> bool:
         """May read the body: hidden text is kept from everyone but its author and moderators."""

@@ -31,18 +31,19 @@ def test_the_log_shows_who_did_what_to_which_subject_and_why(client, admin_user,
     org = create_organisation(name="Cooperativa Aurora")
     event(admin_user, "user.block", person, {"blocked_reason": [None, "Spam"]}, reason="Spam ripetuto")
     event(admin_user, "organisation.verify", org, {"status": ["pending", "verified"]})
-    event(None, "data.import", org)  # an action without a label is shown by its code
+    event(None, "data.import", org)  # an action the catalogue does not know: words, never its key
     client.login(admin_user)
 
     html = text(client.get("/gestione/registro/"))
     assert rows(html) == 3
     # Newest first.
     html = html.split("<tbody>")[1]
-    assert html.index("data.import") < html.index("Organizzazione verificata") < html.index("Account bloccato")
+    assert html.index("Altra attività") < html.index("Organizzazione verificata") < html.index("Account bloccato")
+    assert "data.import" not in html
     assert "Ufficio di Piano" in html and "sistema" in html
     assert f'href="/gestione/organizzazioni/{org.id}/">Cooperativa Aurora</a>' in html
     assert f'href="/gestione/utenti/{person.id}/">Paola Partecipante</a>' in html
-    assert "stato" in html and "in attesa" in html and "verificata" in html and "→" in html
+    assert "stato" in html and "In attesa di verifica" in html and "Verificata" in html and "→" in html
     assert "Spam ripetuto" in html
 
 

@@ -189,6 +189,6 @@ def test_the_user_page(client, admin_user, create_user, create_organisation):
     client.post(f"/gestione/utenti/{person.id}/ruolo", data={"role": "facilitator"})
     html = text(client.get(f"/gestione/utenti/{person.id}/"))
     assert "Marta Membro" in html and person.email in html and "Cooperativa Aurora" in html
-    assert "Ruolo cambiato" in html and "partecipante" in html and "facilitatore/facilitatrice" in html
+    assert "Ruolo cambiato" in html and "Partecipante" in html and "Facilitatore/facilitatrice" in html
     assert "Blocca l'account" in html
     assert client.get("/gestione/utenti/999999/").status_code == 404

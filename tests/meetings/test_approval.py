@@ -457,7 +457,7 @@ def test_the_reason_a_decision_gives_is_said_in_the_readers_language(client, tab
     proposal = create_proposal(table, create_user(email="autrice@example.org"), title="Trasporto sociale")
     minutes = approve_decisions(table, [(proposal, "approved")], by=facilitator).minutes
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "minutes.decision")).scalar_one()
-    assert event.reason is None and event.changes["minutes_id"] == minutes.id
+    assert event.reason is None and event.reason_key == f"minutes.decision:{minutes.id}"
 
     italian = client.get(f"/tavoli/{table.slug}/registro-moderazione").get_data(as_text=True)
     client.get("/lingua/en")

@@ -109,9 +109,12 @@ def test_enough_flags_hide_a_comment_provisionally_in_a_post_tavolo(
         assert comment.visibility == ("hidden" if n == 3 else "visible")
         client.logout()
 
-    assert comment.hidden_by_flags and comment.hidden_reason == "in attesa di revisione dopo 3 segnalazioni"
+    # The system's reason is stored as a key, said in the reader's language.
+    assert comment.hidden_by_flags and comment.hidden_reason == "moderation.flags:3"
+    assert comment.hidden_reason_text == "in attesa di revisione dopo 3 segnalazioni"
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "comment.hide")).scalar_one()
     assert event.actor_id is None and event.changes["automatic"] is True and event.changes["flags"] == 3
+    assert (event.reason, event.reason_key) == (None, "moderation.flags:3")
     assert event.tavolo_id == post_tavolo.id
     [note] = notifications("comment.hidden")
     assert note.user_id == people.author.id
@@ -156,11 +159,14 @@ def test_the_moderator_confirms_a_provisional_hide_with_a_reason(
     assert response.status_code == 302
     db.session.refresh(proposal)
     assert proposal.visibility == "hidden" and not proposal.hidden_by_flags
-    assert proposal.hidden_reason == "contiene dati personali di terzi"
+    assert (proposal.hidden_reason, proposal.hidden_note) == ("moderation.personal_data", None)
+    assert proposal.hidden_reason_text == "contiene dati personali di terzi"
     assert {f.resolution for f in flags_of(proposal)} == {"upheld"}
     confirmed = db.session.execute(
         select(AuditEvent).where(AuditEvent.action == "proposal.hide_confirmed")).scalar_one()
-    assert confirmed.reason == "contiene dati personali di terzi"
+    assert confirmed.reason_key == "moderation.personal_data" and confirmed.reason is None
+    assert confirmed.reason_text == "contiene dati personali di terzi"
+    assert confirmed.changes == {"hidden_reason": ["moderation.flags:2", "moderation.personal_data"]}
     # Hiding again what a moderator already hid is a conflict.
     response = client.post(f"/facilitazione/moderazione/proposte/{proposal.id}/nascondi", data={"reason": "spam"})
     assert response.status_code == 409 and "già nascosto" in text_of(response)

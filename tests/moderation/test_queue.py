@@ -126,12 +126,16 @@ def test_hiding_needs_a_reason_and_shows_a_public_placeholder(
     assert response.status_code == 302
     db.session.refresh(proposal)
     assert proposal.visibility == "hidden"
-    assert proposal.hidden_reason == "contiene dati personali di terzi. Indirizzo privato."
+    # The reason is a key, said in the reader's language; the moderator's words are kept as written.
+    assert (proposal.hidden_reason, proposal.hidden_note) == ("moderation.personal_data", "Indirizzo privato.")
+    assert proposal.hidden_reason_text == "contiene dati personali di terzi. Indirizzo privato."
     [event] = db.session.execute(select(AuditEvent).where(AuditEvent.action == "proposal.hide")).scalars().all()
-    assert event.tavolo_id == post_tavolo.id and event.reason == proposal.hidden_reason
-    assert event.changes["visibility"] == ["visible", "hidden"] and event.changes["reason_code"] == "personal_data"
+    assert event.tavolo_id == post_tavolo.id and event.changes == {"visibility": ["visible", "hidden"]}
+    assert (event.reason_key, event.reason) == ("moderation.personal_data", "Indirizzo privato.")
+    assert event.reason_text == proposal.hidden_reason_text
     [note] = notifications("proposal.hidden")
-    assert note.user_id == people.author.id and note.data["reason"] == proposal.hidden_reason
+    assert note.user_id == people.author.id
+    assert (note.data["reason_key"], note.data["reason"]) == ("moderation.personal_data", "Indirizzo privato.")
     client.logout()
 
     public = text_of(client.get(f"/proposte/{proposal.id}/"))
@@ -218,7 +222,7 @@ def test_bulk_approve_and_bulk_hide_with_one_reason(client, people, pre_tavolo, 
     assert response.status_code == 302
     db.session.refresh(comment)
     db.session.refresh(spam)
-    assert comment.visibility == "hidden" and comment.hidden_reason == "spam o pubblicità. Pubblicità"
+    assert comment.visibility == "hidden" and comment.hidden_reason_text == "spam o pubblicità. Pubblicità"
     assert spam.visibility == "hidden" and spam.state == "submitted"
     page = text_of(client.get(QUEUE))
     assert "3 contenuti nascosti." in page  # the published one can be hidden too
