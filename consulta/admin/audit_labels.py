@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import url_for
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
+from consulta.core.formatting import format_datetime
 from consulta.moderation.queries import LOG_ACTIONS
 
 ACTION_LABELS = {

@@ -6,10 +6,11 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from consulta.core.db import utcnow
+from consulta.core.formatting import format_date, format_datetime
 from consulta.core.submissions import new_token
 from consulta.core.text import record_html, safe_html
 

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, url_for
-from flask_babel import force_locale, format_date, format_datetime, ngettext
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select, union
@@ -28,6 +28,7 @@ from werkzeug.routing import BuildError
 
 from consulta.accounts.models import User
 from consulta.core.db import utcnow
+from consulta.core.formatting import format_date, format_datetime
 from consulta.core.notify import Notification
 from consulta.extensions import db
 
