@@ -99,6 +99,10 @@ class Links:
         return self.first(("tavoli.objective", {"slug": slug, "objective_id": objective.id}),
                           fallback=f"/tavoli/{slug}/obiettivi/{objective.id}/", anchor=anchor)
 
+    def comment(self, comment_id: int) -> str:
+        """A comment's permalink: it leads to the chunk of the discussion that shows it."""
+        return self.first(("comments.permalink", {"comment_id": comment_id}), fallback=f"/commenti/{comment_id}")
+
     def preferences(self) -> str:
         return self.endpoint("digests.preferences")
 
@@ -379,8 +383,7 @@ def _comment_line(ctx: Context, notes: list[Notification]) -> Line | None:
     subject, kind = _comment_subject(ctx, first_note, first_comment)
     if subject is None:
         return None
-    anchor = f"commento-{first_comment.id}"
-    url = ctx.links.proposal(subject.id, anchor) if kind == "proposal" else ctx.links.objective(subject, anchor)
+    url = ctx.links.comment(first_comment.id)
     count = len(readable)
     title = subject.title
     when = _last([n for n, _c in readable])
