@@ -71,6 +71,14 @@ class Config:
     # Behind one nginx: 1. The client address then comes from X-Forwarded-For (rate limits, sessions).
     TRUSTED_PROXIES = 0
 
+    # Responses compressed by the app (Flask-Compress) for clients that accept it: set COMPRESS_REGISTER=false
+    # when the reverse proxy compresses (nginx `gzip on;`). The encodings offered, best first; bodies
+    # smaller than COMPRESS_MIN_SIZE bytes are sent as they are.
+    COMPRESS_REGISTER = True
+    COMPRESS_ALGORITHM = "zstd,br,gzip,deflate"
+    COMPRESS_LEVEL = 6
+    COMPRESS_MIN_SIZE = 500
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
