@@ -78,6 +78,9 @@ class Config:
     COMPRESS_ALGORITHM = "zstd,br,gzip,deflate"
     COMPRESS_LEVEL = 6
     COMPRESS_MIN_SIZE = 500
+    # Files streamed from disk (static assets) go out as they are: the proxy serves /static/ in production,
+    # and the streaming compressor would leave each file open.
+    COMPRESS_STREAMS = False
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

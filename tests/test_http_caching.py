@@ -82,8 +82,11 @@ def test_a_large_page_is_sent_gzipped_to_a_client_that_accepts_it(client, cast, 
     assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + ':gzip"'
     assert client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}
                       ).status_code == 304
-    # A tiny response is not worth compressing.
+    # A tiny response is not worth compressing; static files, served by the proxy in production, go as they are.
     assert "Content-Encoding" not in client.get("/healthz", headers={"Accept-Encoding": "gzip"}).headers
+    stylesheet = client.get("/static/css/comments.css", headers={"Accept-Encoding": "gzip"})
+    assert stylesheet.status_code == 200 and "Content-Encoding" not in stylesheet.headers
+    stylesheet.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # a setting, not the database
