@@ -70,6 +70,7 @@ messages: $(BIN)/activate
 
 bench: install
 	$(BIN)/python -m bench.digests
+	$(BIN)/python -m bench.proposal_page
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache

@@ -71,6 +71,17 @@ class Config:
     # Behind one nginx: 1. The client address then comes from X-Forwarded-For (rate limits, sessions).
     TRUSTED_PROXIES = 0
 
+    # Responses compressed by the app (Flask-Compress) for clients that accept it: set COMPRESS_REGISTER=false
+    # when the reverse proxy compresses (nginx `gzip on;`). The encodings offered, best first; bodies
+    # smaller than COMPRESS_MIN_SIZE bytes are sent as they are.
+    COMPRESS_REGISTER = True
+    COMPRESS_ALGORITHM = "zstd,br,gzip,deflate"
+    COMPRESS_LEVEL = 6
+    COMPRESS_MIN_SIZE = 500
+    # Files streamed from disk (static assets) go out as they are: the proxy serves /static/ in production,
+    # and the streaming compressor would leave each file open.
+    COMPRESS_STREAMS = False
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
@@ -94,6 +105,8 @@ class Config:
     FLAGS_TO_HIDE = 3
     PROPOSALS_PER_PAGE = 20
     MAX_PER_PAGE = 100
+    # Top-level comments (each with its replies) per chunk of a discussion; "Mostra altri commenti" loads the next.
+    COMMENTS_PER_CHUNK = 50
 
     # Every e-mail goes through the outbox (docs/mail.md): SMTP socket timeout in seconds, attempts
     # and first retry delay of immediate e-mails, pause of `flask send-mail --loop`.

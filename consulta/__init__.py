@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import check_production_settings, load_config
 from consulta.core import input_guard
 from consulta.core.assets import ConsultaFlask
-from consulta.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from consulta.extensions import babel, compress, csrf, db, limiter, login_manager, mail, migrate
 
 BLUEPRINTS = (
     ("consulta.ambito", None),
@@ -69,6 +69,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     babel.init_app(app, locale_selector=select_locale, default_timezone=app.config["BABEL_DEFAULT_TIMEZONE"])
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     limiter.init_app(app)
+    compress.init_app(app)
     _trust_proxies(app)
     _setup_login(app)
 
@@ -82,9 +83,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         module = importlib.import_module(module_name)
         app.register_blueprint(module.bp, url_prefix=prefix)
 
-    from consulta.core import assets, devmail, errors, security, templating
+    from consulta.core import assets, conditional, devmail, errors, security, templating
 
     assets.register(app)
+    conditional.register(app)
     devmail.register(app)
     errors.register(app)
     input_guard.register(app)

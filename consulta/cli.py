@@ -1,4 +1,4 @@
-"""flask commands: create-admin, demo."""
+"""flask commands: create-admin, demo, rerender-text."""
 
 from __future__ import annotations
 
@@ -64,6 +64,17 @@ def register(app: Flask) -> None:
             click.echo("Account dimostrativi (e-mail / password):")
             for role, email, password in DEMO_ACCOUNTS:
                 click.echo(f"  {role:<24} {email:<32} {password}")
+
+    @app.cli.command("rerender-text")
+    @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(min=1))
+    def rerender_text(batch_size: int) -> None:
+        """Render every stored user text again under the current sanitising policy (idempotent)."""
+        from consulta.stored_text import rerender_all
+
+        counts = rerender_all(batch_size=batch_size)
+        for name, rewritten in counts.items():
+            click.echo(f"{name:<36} {rewritten} righe riscritte")
+        click.echo(f"Testi riscritti: {sum(counts.values())}.")
 
     from consulta.digests.cli import register as register_digests
 

@@ -120,7 +120,7 @@ def test_api_errors_are_json(client):
     assert response.json["status"] == 404 and response.json["error"] == "Pagina non trovata"
 
 
-def test_static_assets_are_versioned_and_cached_for_a_year(client, ambito):
+def test_static_assets_are_versioned_and_cached_for_a_year_as_immutable(client, ambito):
     import re
 
     html = client.get("/").get_data(as_text=True)
@@ -129,11 +129,12 @@ def test_static_assets_are_versioned_and_cached_for_a_year(client, ambito):
     assert stylesheet, "the stylesheet link carries its content version"
     versioned = client.get(stylesheet.group(1))
     assert versioned.status_code == 200
-    assert "max-age=31536000" in versioned.headers["Cache-Control"]
+    assert set(versioned.headers["Cache-Control"].split(", ")) == {"public", "max-age=31536000", "immutable"}
     # Without the version (e.g. a font named by a stylesheet), or with a stale one: a short cache only.
     for url in ("/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css",
                 "/static/vendor/bootstrap-italia/css/bootstrap-italia.min.css?v=000000000000"):
-        assert "max-age=3600" in client.get(url).headers["Cache-Control"]
+        cache_control = client.get(url).headers["Cache-Control"]
+        assert "max-age=3600" in cache_control and "immutable" not in cache_control
     # A version asked for a name outside the static folder reads nothing and finds nothing.
     for url in ("/static/..%2F..%2Fconfig.py?v=1", "/static/css?v=1", "/static/nessuno.css?v=1"):
         assert client.get(url).status_code == 404

@@ -1,12 +1,17 @@
 """Comment threads shown on proposal and objective pages.
 
 Contract used by the proposal and objective pages:
-    thread = comment_thread(subject, current_user)      # subject: Proposal or Objective
+    thread = comment_thread(subject, current_user, request.args.get(AFTER))   # subject: Proposal or Objective
     {% include "comments/_thread.html" %}               # reads `thread` and `subject`
 
-A thread costs a fixed number of queries whatever its size: one for the comments
-(authors and organisations joined), one for the stance counts (GROUP BY), and at
-most one for the tavolo's facilitators.
+A page shows the discussion in chunks: COMMENTS_PER_CHUNK top-level comments with all their
+replies, then a "Mostra altri commenti" link to the next chunk (`?commenti_dopo=<id>`, a key
+on the last top-level comment shown: page N costs what page 1 costs). Every comment has an
+anchor (`#commento-<id>`) and a permalink, /commenti/<id>, that leads to the chunk showing it.
+
+A chunk costs a fixed number of queries whatever the thread's size: the top-level comments
+(authors and organisations joined), their replies, the stance counts (GROUP BY), the viewer's
+flags, at most one for the tavolo's facilitators, and on a later chunk its key and the link back.
 """
 
 from __future__ import annotations
@@ -14,14 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, url_for
+from flask import abort, current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
 from consulta.core.errors import abort_with
+from consulta.core.input_guard import parse_id
 from consulta.core.permissions import facilitates, is_authenticated
 from consulta.core.views import require
 from consulta.extensions import db
@@ -30,6 +36,8 @@ from consulta.extensions import db
 # so the models are imported inside the functions (no import cycle).
 
 BODY_MAX_LENGTH = 10_000
+# The query parameter of a later chunk: the id of the top-level comment the chunk follows.
+AFTER = "commenti_dopo"
 
 
 # --------------------------------------------------------------------------- subjects
@@ -130,6 +138,9 @@ class CommentThread:
     organisation: Any = None
     # Comments the viewer has already flagged (the "Segnala" link becomes a note).
     flagged_ids: set[int] = field(default_factory=set)
+    # Links to the chunks before and after this one (None at either end of the discussion).
+    previous_url: str | None = None
+    next_url: str | None = None
 
     @property
     def stances(self) -> list[tuple[str, str, int]]:
@@ -169,43 +180,124 @@ def comment_post_url(subject: Any) -> str:
     return url_for("comments.comment_on_objective", objective_id=subject.id)
 
 
-def comment_thread(subject, user) -> CommentThread:
+def comments_per_chunk() -> int:
+    return int(current_app.config.get("COMMENTS_PER_CHUNK", 50))
+
+
+def _seen_by(stmt, subject: Any, user: Any):
+    """`stmt` restricted to the comments `user` may see: comments awaiting moderation are seen by their
+    author and the tavolo's facilitators only."""
     from consulta.comments.models import Comment
     from consulta.proposals.models import Visibility
 
-    stmt = (
-        select(Comment)
-        .where(subject_column(Comment, subject))
-        .options(joinedload(Comment.author), joinedload(Comment.organisation))
-        .order_by(Comment.created_at, Comment.id)
-    )
-    if not facilitates(user, subject.tavolo):
-        # Comments awaiting moderation are seen by their author only.
-        if is_authenticated(user):
-            stmt = stmt.where(or_(Comment.visibility != Visibility.pending, Comment.author_id == user.id))
-        else:
-            stmt = stmt.where(Comment.visibility != Visibility.pending)
-    comments = db.session.execute(stmt).unique().scalars().all()
+    if facilitates(user, subject.tavolo):
+        return stmt
+    if is_authenticated(user):
+        return stmt.where(or_(Comment.visibility != Visibility.pending, Comment.author_id == user.id))
+    return stmt.where(Comment.visibility != Visibility.pending)
 
-    nodes: dict[int, CommentNode] = {}
+
+def _top_level(subject: Any, user: Any, *columns):
+    from consulta.comments.models import Comment
+
+    return _seen_by(select(*columns).where(subject_column(Comment, subject), Comment.parent_id.is_(None)),
+                    subject, user)
+
+
+def _before(comment: Any):
+    """Comments earlier in the thread's order (created_at, id) than `comment`."""
+    from consulta.comments.models import Comment
+
+    return or_(Comment.created_at < comment.created_at,
+               and_(Comment.created_at == comment.created_at, Comment.id < comment.id))
+
+
+def _after(comment: Any):
+    from consulta.comments.models import Comment
+
+    return or_(Comment.created_at > comment.created_at,
+               and_(Comment.created_at == comment.created_at, Comment.id > comment.id))
+
+
+def chunk_url(subject: Any, after_id: int | None, anchor: str = "commenti") -> str:
+    """The subject page at the chunk that follows top-level comment `after_id` (None: the first chunk)."""
+    query = f"?{AFTER}={after_id}" if after_id is not None else ""
+    return f"{subject_url(subject)}{query}#{anchor}"
+
+
+def comment_location(comment: Any, user: Any) -> str:
+    """Where `user` reads `comment`: the subject page, or the chunk that begins with its thread, at its anchor."""
+    from consulta.comments.models import Comment
+
+    top = comment.parent if comment.parent_id is not None else comment
+    size = comments_per_chunk()
+    earlier = db.session.execute(
+        _top_level(comment.subject, user, Comment.id).where(_before(top))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(size)
+    ).scalars().all()
+    return chunk_url(comment.subject, earlier[0] if len(earlier) == size else None, f"commento-{comment.id}")
+
+
+def _chunk_key(subject: Any, user: Any, after: str | None) -> Any:
+    """The top-level comment a later chunk follows; 404 unless it is one of this subject's that `user` sees."""
+    from consulta.comments.models import Comment
+
+    if after is None:
+        return None
+    key_id = parse_id(after)
+    key = db.session.execute(
+        _top_level(subject, user, Comment.id, Comment.created_at).where(Comment.id == key_id)
+    ).first() if key_id is not None else None
+    if key is None:
+        abort_with(404, _("Il commento da cui riprendere la discussione non esiste."))
+    return key
+
+
+def comment_thread(subject, user, after: str | None = None) -> CommentThread:
+    """The chunk of the discussion after top-level comment `after` (an id from the query string; None:
+    the first chunk), as `user` sees it."""
+    from consulta.comments.models import Comment
+
+    size = comments_per_chunk()
+    key = _chunk_key(subject, user, after)
+    in_order = (Comment.created_at, Comment.id)
+    stmt = (_top_level(subject, user, Comment)
+            .options(joinedload(Comment.author), joinedload(Comment.organisation))
+            .order_by(*in_order).limit(size + 1))
+    if key is not None:
+        stmt = stmt.where(_after(key))
+    tops = db.session.execute(stmt).unique().scalars().all()
+    following = tops[size] if len(tops) > size else None
+    tops = tops[:size]
+    nodes = {comment.id: CommentNode(comment) for comment in tops}
     replies: list[Comment] = []
-    for comment in comments:
-        if comment.parent_id is None:
-            nodes[comment.id] = CommentNode(comment)
-        else:
-            replies.append(comment)
+    if nodes:
+        replies = db.session.execute(
+            _seen_by(select(Comment).where(Comment.parent_id.in_(list(nodes))), subject, user)
+            .options(joinedload(Comment.author), joinedload(Comment.organisation))
+            .order_by(*in_order)
+        ).unique().scalars().all()
     for reply in replies:
-        node = nodes.get(reply.parent_id)
-        if node is not None:  # a reply under a parent this user may not see stays out too
-            node.replies.append(reply)
+        nodes[reply.parent_id].replies.append(reply)
+
+    previous_url = None
+    if key is not None:
+        # The chunk before this one: the `size` top-level comments before its first, after the one before them.
+        earlier = db.session.execute(
+            _top_level(subject, user, Comment.id).where(~_after(key))
+            .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(size + 1)
+        ).scalars().all()
+        previous_url = chunk_url(subject, earlier[size] if len(earlier) > size else None,
+                                 f"commento-{earlier[0]}")
 
     counts = stance_counts(subject)
     refusal = comment_refusal(subject, user)
     flagged_ids: set[int] = set()
-    if is_authenticated(user) and comments:
+    shown = [*tops, *replies]
+    if is_authenticated(user) and shown:
         from consulta.moderation.queries import flagged_comment_ids
 
-        flagged_ids = flagged_comment_ids(user, [c.id for c in comments])
+        flagged_ids = flagged_comment_ids(user, [c.id for c in shown])
     can_comment = refusal is None
     return CommentThread(
         subject=subject,
@@ -219,4 +311,6 @@ def comment_thread(subject, user) -> CommentThread:
         pre_moderated=subject.tavolo.moderation == "pre",
         organisation=user.represented_organisation if can_comment else None,
         flagged_ids=flagged_ids,
+        previous_url=previous_url,
+        next_url=chunk_url(subject, tops[-1].id, f"commento-{following.id}") if following is not None else None,
     )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from consulta.comments import bp, operations
 from consulta.comments.forms import CommentEditForm, CommentForm
 from consulta.comments.models import Comment
-from consulta.comments.queries import comment_refusal, refuse, subject_url
+from consulta.comments.queries import comment_location, comment_refusal, refuse, subject_url
 from consulta.core.errors import abort_with
 from consulta.core.submissions import remember
 from consulta.core.views import load_or_404, require
@@ -25,7 +25,13 @@ from consulta.tavoli.models import Objective
 
 
 def comment_anchor(comment: Comment) -> str:
-    return f"{subject_url(comment.subject)}#commento-{comment.id}"
+    return comment_location(comment, current_user)
+
+
+@bp.get("/commenti/<int:comment_id>")
+def permalink(comment_id: int):
+    """A comment's lasting address: the page (and chunk of the discussion) that shows it, at its anchor."""
+    return redirect(comment_anchor(_load_comment(comment_id)))
 
 
 @bp.post("/proposte/<int:proposal_id>/commenti")

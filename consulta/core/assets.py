@@ -1,12 +1,13 @@
 """Static assets: every url_for("static", ...) carries a content version (`?v=`), and a versioned
-request is cached by browsers for a year; an upgrade changes the version, hence the URL."""
+request is cached by browsers for a year, immutable (no revalidation, not even on reload); an
+upgrade changes the version, hence the URL."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.security import safe_join
 
 VERSIONED_MAX_AGE = 365 * 24 * 3600
@@ -16,10 +17,17 @@ UNVERSIONED_MAX_AGE = 3600
 
 class ConsultaFlask(Flask):
     def get_send_file_max_age(self, filename: str | None) -> int | None:
+        return VERSIONED_MAX_AGE if self._asked_current_version(filename) else UNVERSIONED_MAX_AGE
+
+    def send_static_file(self, filename: str) -> Response:
+        response = super().send_static_file(filename)
+        if self._asked_current_version(filename):
+            response.cache_control.immutable = True
+        return response
+
+    def _asked_current_version(self, filename: str | None) -> bool:
         asked = request.args.get("v")
-        if asked and filename is not None and asked == version_of(self, filename):
-            return VERSIONED_MAX_AGE
-        return UNVERSIONED_MAX_AGE
+        return bool(asked) and filename is not None and asked == version_of(self, filename)
 
 
 def version_of(app: Flask, filename: str) -> str | None:

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_date, format_datetime, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from consulta.core.formatting import format_date, format_datetime
 
 # A lazy_gettext string: said in the language of whoever reads it.
 Words = Any

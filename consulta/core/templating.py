@@ -6,12 +6,13 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from consulta.core.db import utcnow
+from consulta.core.formatting import format_date, format_datetime
 from consulta.core.submissions import new_token
-from consulta.core.text import safe_html
+from consulta.core.text import record_html, safe_html
 
 
 def days_left(moment: datetime | None) -> int | None:
@@ -42,6 +43,7 @@ def register(app) -> None:
     app.jinja_env.filters["date_it"] = lambda value, fmt="d MMMM yyyy": format_date(value, fmt) if value else ""
     app.jinja_env.filters["iso"] = iso_datetime
     app.jinja_env.filters["user_html"] = safe_html
+    app.jinja_env.filters["record_html"] = record_html
     app.jinja_env.filters["category_label"] = lambda key: str(CATEGORY_LABELS.get(key, key))
     app.jinja_env.globals["days_left"] = days_left
     app.jinja_env.globals["url_with"] = url_with

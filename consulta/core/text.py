@@ -73,16 +73,27 @@ def render_markdown(source: str | None) -> str:
     if not source:
         return ""
     html = _markdown.render(source)
+    return sanitise(html)
+
+
+def sanitise(html: str) -> str:
+    """HTML reduced to the allowlist (the last step of render_markdown; a stored value is unchanged by it)."""
     return _cleaner.clean(html).strip()
 
 
 def safe_html(stored_html: str | None) -> Markup:
-    """Mark HTML produced by render_markdown() as safe for templates.
+    """Mark HTML stored by render_markdown() as safe for templates, without parsing it again.
 
-    It is cleaned again on the way out, so a row edited behind our back
-    still cannot inject markup.
+    The text is sanitised once, when written. When the policy changes, `flask rerender-text`
+    renders every stored column again (consulta/stored_text.py).
     """
-    return Markup(_cleaner.clean(stored_html or ""))
+    return Markup(stored_html or "")
+
+
+def record_html(stored_html: str | None) -> Markup:
+    """Like safe_html, sanitised again on the way out: for the HTML of approved minutes, which the
+    database refuses to rewrite, so `flask rerender-text` cannot bring it under a newer policy."""
+    return Markup(sanitise(stored_html or ""))
 
 
 def slugify(text: str) -> str:

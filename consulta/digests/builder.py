@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, url_for
-from flask_babel import force_locale, format_date, format_datetime, ngettext
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select, union
@@ -29,6 +29,7 @@ from werkzeug.routing import BuildError
 from consulta.accounts.models import User
 from consulta.core.db import utcnow
 from consulta.core.events import find_notice, say
+from consulta.core.formatting import format_date, format_datetime
 from consulta.core.notify import Notification
 from consulta.extensions import db
 
@@ -98,6 +99,10 @@ class Links:
         slug = objective.tavolo.slug
         return self.first(("tavoli.objective", {"slug": slug, "objective_id": objective.id}),
                           fallback=f"/tavoli/{slug}/obiettivi/{objective.id}/", anchor=anchor)
+
+    def comment(self, comment_id: int) -> str:
+        """A comment's permalink: it leads to the chunk of the discussion that shows it."""
+        return self.first(("comments.permalink", {"comment_id": comment_id}), fallback=f"/commenti/{comment_id}")
 
     def preferences(self) -> str:
         return self.endpoint("digests.preferences")
@@ -384,8 +389,7 @@ def _comment_line(ctx: Context, notes: list[Notification]) -> Line | None:
     subject, kind = _comment_subject(ctx, first_note, first_comment)
     if subject is None:
         return None
-    anchor = f"commento-{first_comment.id}"
-    url = ctx.links.proposal(subject.id, anchor) if kind == "proposal" else ctx.links.objective(subject, anchor)
+    url = ctx.links.comment(first_comment.id)
     count = len(readable)
     title = subject.title
     when = _last([n for n, _c in readable])

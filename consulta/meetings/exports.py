@@ -8,9 +8,9 @@ import io
 from dataclasses import dataclass, field
 
 from flask import render_template
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 
+from consulta.core.formatting import format_datetime
 from consulta.core.mail import external_url
 
 ODT_MIMETYPE = "application/vnd.oasis.opendocument.text"

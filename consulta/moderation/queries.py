@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
@@ -341,7 +342,8 @@ def _describe(events: list[AuditEvent], viewer) -> list[LogEntry]:
                     on_label = f"«{on.title}»" if on is not None and on.can_view(viewer) else str(
                         _l("un obiettivo"))
                 subject_label = str(_l("un commento su %(subject)s", subject=on_label))
-                url = f"{subject_url(on)}#commento-{comment.id}" if on is not None and on.can_view(viewer) else None
+                url = (url_for("comments.permalink", comment_id=comment.id)
+                       if on is not None and on.can_view(viewer) else None)
         if event.reason_text:
             hiding = event.action.endswith((".hide", ".hide_confirmed"))
             details.append(str(_l("Motivo: %(reason)s", reason=event.reason_text)) if hiding else event.reason_text)

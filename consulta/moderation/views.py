@@ -99,12 +99,10 @@ def _load_item(kind: str, item_id: int):
 
 @bp.app_template_global("moderation_item_url")
 def _item_url(item) -> str:
-    """The public page of a proposal, or the anchor of a comment on its page."""
-    from consulta.comments.queries import subject_url
-
+    """The public page of a proposal, or the permalink of a comment (it leads to the comment on its page)."""
     if item.__tablename__ == "proposal":
         return url_for("proposals.show", proposal_id=item.id)
-    return f"{subject_url(item.subject)}#commento-{item.id}"
+    return url_for("comments.permalink", comment_id=item.id)
 
 
 def _back(item=None) -> str:

@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask import render_template
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from consulta.core import spreadsheet
 from consulta.core.db import utcnow
+from consulta.core.formatting import format_date
 from consulta.core.mail import external_url
 from consulta.extensions import db
 from consulta.plan import queries

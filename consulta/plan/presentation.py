@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import format_currency, format_date, format_decimal
+from flask_babel import format_currency
 from flask_babel import lazy_gettext as _l
 
 from consulta.core.events import is_phrase, say
+from consulta.core.formatting import format_date, format_decimal
 from consulta.plan.record import ACTION_STATUS_LABELS, FUNDING_SOURCE_LABELS
 
 ITEM_LABELS = {
@@ -70,7 +71,7 @@ def number(value) -> str:
     if value is None:
         return ""
     value = Decimal(value)
-    return format_decimal(value, format="#,##0.##")
+    return format_decimal(value, "#,##0.##")
 
 
 def field_label(field: str | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -123,7 +123,7 @@ def new(slug: str):
 @bp.get("/proposte/<proposal_id>/")
 def show(proposal_id):
     # The comments, votes and moderation domains import proposals.models: imported here to avoid a cycle.
-    from consulta.comments.queries import comment_thread
+    from consulta.comments.queries import AFTER, comment_thread
     from consulta.moderation.forms import ActionForm, DismissForm, RestoreForm
     from consulta.moderation.queries import open_flags_of, user_has_flagged
     from consulta.votes.tally import vote_panel
@@ -135,6 +135,7 @@ def show(proposal_id):
         .order_by(Proposal.id)
     ).all()
     moderator = proposal.can_moderate(current_user)
+    signed_in = is_authenticated(current_user)
     withdrawal = None
     if proposal.state == ProposalState.withdrawn:
         withdrawal = db.session.execute(
@@ -151,15 +152,17 @@ def show(proposal_id):
         withdrawal=withdrawal,
         objective_url=objective_url(proposal.tavolo, proposal.objective_id) if proposal.objective_id else None,
         following=_is_following(proposal),
-        follow_form=FollowForm(),
-        thread=comment_thread(proposal, current_user),
+        # The forms only for someone signed in: an anonymous reader gets no session (no CSRF token to
+        # keep), so the page can be answered 304 from the first visit.
+        follow_form=FollowForm() if signed_in else None,
+        thread=comment_thread(proposal, current_user, request.args.get(AFTER)),
         panel=vote_panel(proposal, current_user),
         moderator=moderator,
         flags=open_flags_of(proposal) if moderator else [],
         flagged_by_me=user_has_flagged(current_user, proposal),
-        action_form=ActionForm(formdata=None),
-        restore_form=RestoreForm(formdata=None),
-        dismiss_form=DismissForm(formdata=None),
+        action_form=ActionForm(formdata=None) if signed_in else None,
+        restore_form=RestoreForm(formdata=None) if signed_in else None,
+        dismiss_form=DismissForm(formdata=None) if signed_in else None,
     )
 
 

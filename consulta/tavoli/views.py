@@ -148,7 +148,7 @@ def unfollow(slug: str):
 
 @bp.get("/tavoli/<slug>/obiettivi/<int:objective_id>/")
 def objective(slug: str, objective_id: int):
-    from consulta.comments.queries import comment_thread
+    from consulta.comments.queries import AFTER, comment_thread
     from consulta.votes.tally import vote_panel
 
     tavolo = _load_tavolo(slug)
@@ -159,7 +159,8 @@ def objective(slug: str, objective_id: int):
     ).unique().scalars())
     return render_template(
         "tavoli/objective.html", tavolo=tavolo, objective=objective, revisions=revisions, subject=objective,
-        thread=comment_thread(objective, current_user), panel=vote_panel(objective, current_user),
+        thread=comment_thread(objective, current_user, request.args.get(AFTER)),
+        panel=vote_panel(objective, current_user),
     )
 
 

@@ -496,7 +496,7 @@ def test_stance_counts_are_computed_per_subject(cast, tavolo, proposal, create_p
     assert 'comment-count">7<' in html
 
 
-def test_thread_costs_the_same_queries_for_5_and_200_comments(
+def test_a_chunk_of_the_thread_costs_the_same_queries_for_5_and_200_comments(
         app, cast, tavolo, create_proposal, create_comment, create_user, create_organisation, count_queries):
     from flask import g, render_template_string
     from flask_login import current_user, login_user
@@ -508,29 +508,42 @@ def test_thread_costs_the_same_queries_for_5_and_200_comments(
 
     def build(n):
         subject = create_proposal(tavolo, cast.admin, title=f"Proposta con {n} commenti")
+        tops = []
         for i in range(n):
             top = create_comment(subject, authors[i % len(authors)], stance=("in_favour", None)[i % 2], commit=False)
+            tops.append(top)
             if i % 3 == 0:
                 create_comment(subject, authors[(i + 1) % len(authors)], parent=top, commit=False)
         db.session.commit()
-        return subject
+        return subject, tops
 
-    def cost(subject):
+    def cost(subject, after=None):
         with app.test_request_context("/"):
             g.pop("_login_user", None)
             login_user(cast.participant)
             db.session.expire_all()
             with count_queries() as counter:
                 html = render_template_string('{% include "comments/_thread.html" %}',
-                                              thread=comment_thread(subject, current_user), subject=subject)
+                                              thread=comment_thread(subject, current_user, after), subject=subject)
             return counter.count, html
 
-    small, large = build(5), build(200)
-    small_cost, _ = cost(small)
+    (small, _), (large, tops) = build(5), build(200)
+    small_cost, html = cost(small)
+    assert html.count('class="comment"') == 5 + 2 and "Mostra altri commenti" not in html
     large_cost, html = cost(large)
-    assert html.count('class="comment"') == 200 + 67
+    # The first 50 comments with their 17 replies, then a link to the next chunk.
+    assert html.count('class="comment"') == 50 + 17
+    assert f'href="/proposte/{large.id}/?commenti_dopo={tops[49].id}#commento-{tops[50].id}"' in html
     assert small_cost == large_cost
-    assert large_cost <= 8
+    # Reloading the proposal, its tavolo and the user; the top-level comments and their replies; the
+    # stance counts; the viewer's flags and organisation; the Ambito of the layout.
+    assert large_cost <= 9
+    # A later chunk (page N) costs what the second costs: its key and the link back are two more.
+    second_cost, html = cost(large, str(tops[49].id))
+    assert html.count('class="comment"') == 50 + 17 and f'id="commento-{tops[50].id}"' in html
+    last_cost, html = cost(large, str(tops[149].id))
+    assert html.count('class="comment"') == 50 + 17 and "Mostra altri commenti" not in html
+    assert second_cost == last_cost <= large_cost + 2
 
 
 def test_explanations_when_one_cannot_comment(cast, create_tavolo, create_proposal, render_thread):

@@ -104,7 +104,7 @@ def test_the_notifications_page_lists_readable_sentences_newest_first(client, pe
     proposal_line = html.index("Nuova proposta: «Teleassistenza per chi vive solo»")
     assert comment_line < proposal_line  # newest first
     assert f'href="/proposte/{proposal.id}/"' in html
-    assert f'href="/proposte/{proposal.id}/#commento-' in html
+    assert 'href="/commenti/' in html  # the comment's permalink
     assert html.count(">Nuova</span>") == 2 and "Anziani" in html
 
 

@@ -77,7 +77,7 @@ def test_the_proposal_page_costs_the_same_whatever_the_data_size(cast, two_tavol
     large = queries_for(client, count_queries, f"/proposte/{large_id}/")
 
     assert small == large
-    assert small <= 15
+    assert small <= 16  # the discussion in chunks: its top-level comments, then their replies
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "participant", "facilitator"])
