@@ -1,6 +1,6 @@
 """Digest and notification operations: each changes objects and flushes; the caller commits.
 
-The digest worker (sender.py) commits after each recipient and each message,
+The digest worker (sender.py) commits after each batch of recipients and each message,
 so that one crash loses at most the message in flight (see docs/digests.md).
 """
 
@@ -9,13 +9,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import lazyload
 
 from consulta.accounts.models import User
 from consulta.core import audit
 from consulta.core.db import utcnow
 from consulta.core.notify import Notification
-from consulta.digests.builder import FREQUENCIES, Digest, has_moderation_queue, period_key
+from consulta.digests.builder import (
+    FREQUENCIES,
+    Digest,
+    group_by_recipient,
+    has_moderation_queue,
+    period_key,
+)
 from consulta.digests.models import OutboxEmail, OutboxKind, OutboxStatus
 from consulta.digests.settings import setting
 from consulta.extensions import db
@@ -134,41 +141,77 @@ def _has_news(now: datetime):
                           Notification.created_at >= lookback)
 
 
-def due_recipient_ids(frequencies: tuple[str, ...] = FREQUENCIES, now: datetime | None = None,
-                      only_user_id: int | None = None) -> list[int]:
+def _due(frequencies: tuple[str, ...], now: datetime):
     """Verified, unblocked people whose frequency matches, with something new (or a moderation
     queue) and no digest yet for the current period."""
-    now = now or utcnow()
-    query = (select(User.id).where(_eligible(), User.digest_frequency.in_(frequencies),
-                                   _not_yet_sent(frequencies, now), or_(_has_news(now), has_moderation_queue()))
-             .order_by(User.id))
-    if only_user_id is not None:
-        query = query.where(User.id == only_user_id)
+    return and_(_eligible(), User.digest_frequency.in_(frequencies), _not_yet_sent(frequencies, now),
+                or_(_has_news(now), has_moderation_queue()))
+
+
+def due_recipient_count(frequencies: tuple[str, ...] = FREQUENCIES, now: datetime | None = None) -> int:
+    return db.session.execute(select(func.count()).select_from(User).where(_due(frequencies, now or utcnow()))
+                              ).scalar_one()
+
+
+def due_recipients(frequencies: tuple[str, ...], now: datetime, *, after: int, size: int,
+                   lock: bool) -> list[User]:
+    """The next `size` people due a digest, in id order after the id `after` (keyset: each batch
+    costs the same). With `lock` they are claimed for this worker until the batch's commit
+    (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED): parallel workers split the recipients, and the
+    checks above hold under the lock."""
+    query = (select(User).options(lazyload(User.comune)).where(_due(frequencies, now), User.id > after)
+             .order_by(User.id).limit(size))
+    if lock:
+        # NO KEY UPDATE: new notifications (a foreign key to the user) may still be written meanwhile.
+        query = query.with_for_update(skip_locked=True, key_share=True, of=User)
     return list(db.session.execute(query).scalars())
 
 
-def lock_due_recipient(user_id: int, frequencies: tuple[str, ...], now: datetime) -> User | None:
-    """Claim one recipient for this worker (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED) and check
-    again, under the lock, that they are still due. None: another worker has them, or nothing to do."""
-    return db.session.execute(
-        select(User).options(lazyload(User.comune))
-        .where(User.id == user_id, _eligible(), User.digest_frequency.in_(frequencies),
-               _not_yet_sent(frequencies, now))
-        # NO KEY UPDATE: new notifications (a foreign key to the user) may still be written meanwhile.
-        .with_for_update(skip_locked=True, key_share=True, of=User)).scalar_one_or_none()
+def take_pending_notifications(user_ids: list[int], now: datetime) -> dict[int, list[Notification]]:
+    """Mark every pending notification of these people digested and return them, per person, oldest
+    first. One UPDATE … RETURNING: exactly the notifications it marked, none that arrived meanwhile."""
+    return group_by_recipient(db.session.execute(
+        update(Notification).where(Notification.user_id.in_(user_ids), Notification.digested_at.is_(None))
+        .values(digested_at=now).returning(Notification)
+        .execution_options(synchronize_session=False)).scalars())
+
+
+def store_digests(digests: list[Digest], now: datetime) -> list[int]:
+    """Write the outbox rows of a batch with one INSERT, in the caller's transaction (the one that took
+    the notifications: see take_pending_notifications). A person whose digest for the period exists
+    already (another worker, an admin's "send now" meanwhile) is left out by the unique constraint,
+    and their notifications are given back to the next digest. Returns the ids of the rows written."""
+    if not digests:
+        return []
+    table = OutboxEmail.__table__
+    # INSERT … ON CONFLICT DO NOTHING exists on both backends, under two names.
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing(
+        index_elements=["recipient_id", "kind", "period_key"]).returning(table.c.id, table.c.recipient_id)
+    written = dict(db.session.execute(statement, [_outbox_values(digest, now) for digest in digests]).all())
+    recipients = set(written.values())
+    given_back = [note_id for digest in digests if digest.recipient.id not in recipients
+                  for note_id in digest.notification_ids]
+    if given_back:
+        notifications = Notification.__table__
+        db.session.execute(update(notifications).where(notifications.c.id.in_(given_back))
+                           .values(digested_at=None))
+    return sorted(written)
+
+
+def _outbox_values(digest: Digest, now: datetime) -> dict:
+    return {"recipient_id": digest.recipient.id, "kind": OutboxKind.digest, "period_key": digest.period_key,
+            "to_address": digest.recipient.email, "locale": digest.recipient.locale or "it",
+            "subject": digest.subject[:300], "body_text": digest.text, "body_html": digest.html,
+            "headers": digest.headers, "notification_count": len(digest.notification_ids),
+            "status": OutboxStatus.pending, "attempts": 0, "next_attempt_at": now, "created_at": now}
 
 
 def store_digest(digest: Digest, now: datetime | None = None) -> OutboxEmail:
     """Write the outbox row and mark its notifications digested — in the caller's transaction,
     before anything is sent: that is what makes a digest exactly-once."""
     now = now or utcnow()
-    row = OutboxEmail(
-        recipient_id=digest.recipient.id, kind=OutboxKind.digest, period_key=digest.period_key,
-        to_address=digest.recipient.email, locale=digest.recipient.locale or "it",
-        subject=digest.subject[:300], body_text=digest.text, body_html=digest.html, headers=digest.headers,
-        notification_count=len(digest.notification_ids), status=OutboxStatus.pending, attempts=0,
-        next_attempt_at=now, created_at=now,
-    )
+    row = OutboxEmail(**_outbox_values(digest, now))
     db.session.add(row)
     consume_notifications(digest.notification_ids, now)
     db.session.flush()
