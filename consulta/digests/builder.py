@@ -814,6 +814,7 @@ class DigestBatch:
                  now: datetime | None = None):
         from consulta.digests.settings import setting
 
+        self.users = users
         self.now = now or utcnow()
         self.links = Links(absolute=True)
         self.notifications = notifications
@@ -824,6 +825,12 @@ class DigestBatch:
         self.contributions = contributions([user.id for user in users], self.subjects.proposals)
         self.queues = moderation_queues(users, self.links)
         self.per_section = int(setting("DIGEST_LINES_PER_SECTION"))
+
+    def digests(self) -> list[Digest]:
+        """Everyone's digest for the current period of their frequency, leaving out the empty ones."""
+        digests = (self.digest(user, user.digest_frequency, period_key(user.digest_frequency, self.now))
+                   for user in self.users)
+        return [digest for digest in digests if not digest.is_empty]
 
     def digest(self, user: User, frequency: str, key: str) -> Digest:
         """Group, fold and render `user`'s notifications in their language (no writes, no queries)."""

@@ -19,6 +19,7 @@ from consulta.core.notify import Notification
 from consulta.digests.builder import (
     FREQUENCIES,
     Digest,
+    DigestBatch,
     group_by_recipient,
     has_moderation_queue,
     period_key,
@@ -167,7 +168,18 @@ def due_recipients(frequencies: tuple[str, ...], now: datetime, *, after: int, s
     return list(db.session.execute(query).scalars())
 
 
-def take_pending_notifications(user_ids: list[int], now: datetime) -> dict[int, list[Notification]]:
+def write_digests(users: list[User], now: datetime) -> tuple[list[int], int]:
+    """Build and write the digests of a batch of people claimed by due_recipients, in the caller's
+    transaction, with a number of queries that does not depend on how many they are. Returns the ids
+    of the outbox rows written and how many people got none: nothing they may still see (their
+    notifications are consumed all the same, as an e-mail would have), or a digest of this period
+    written by someone else meanwhile (theirs are given back)."""
+    digests = DigestBatch(users, _take_pending_notifications([user.id for user in users], now), now).digests()
+    row_ids = _store_digests(digests, now)
+    return row_ids, len(users) - len(row_ids)
+
+
+def _take_pending_notifications(user_ids: list[int], now: datetime) -> dict[int, list[Notification]]:
     """Mark every pending notification of these people digested and return them, per person, oldest
     first. One UPDATE … RETURNING: exactly the notifications it marked, none that arrived meanwhile."""
     return group_by_recipient(db.session.execute(
@@ -176,11 +188,9 @@ def take_pending_notifications(user_ids: list[int], now: datetime) -> dict[int, 
         .execution_options(synchronize_session=False)).scalars())
 
 
-def store_digests(digests: list[Digest], now: datetime) -> list[int]:
-    """Write the outbox rows of a batch with one INSERT, in the caller's transaction (the one that took
-    the notifications: see take_pending_notifications). A person whose digest for the period exists
-    already (another worker, an admin's "send now" meanwhile) is left out by the unique constraint,
-    and their notifications are given back to the next digest. Returns the ids of the rows written."""
+def _store_digests(digests: list[Digest], now: datetime) -> list[int]:
+    """The outbox rows of a batch, with one INSERT. A person whose digest for the period exists
+    already is left out by the unique constraint, and their notifications are given back."""
     if not digests:
         return []
     table = OutboxEmail.__table__

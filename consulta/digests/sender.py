@@ -49,7 +49,7 @@ from sqlalchemy import func, or_, select, update
 
 from consulta.accounts.models import User
 from consulta.core.db import utcnow
-from consulta.digests.builder import FREQUENCIES, DigestBatch, pending_notifications_of, period_key
+from consulta.digests.builder import FREQUENCIES, DigestBatch, pending_notifications_of
 from consulta.digests.models import OUTBOX_TRANSITIONS, OutboxEmail, OutboxKind, OutboxStatus
 from consulta.digests.operations import (
     cancel_reason,
@@ -57,8 +57,7 @@ from consulta.digests.operations import (
     due_recipients,
     emit_deadline_notices,
     record_attempt_failure,
-    store_digests,
-    take_pending_notifications,
+    write_digests,
 )
 from consulta.digests.settings import setting
 from consulta.extensions import db
@@ -156,6 +155,8 @@ class SMTPLink:
 
     def _envelope(self, smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
         code, reply = smtp.mail(sender)
+        if code == 421:  # the server is closing the connection (too many messages, idle too long)
+            raise smtplib.SMTPServerDisconnected(f"{code} {_reply_text(reply)}")
         if code != 250:
             raise self._refused("MAIL FROM", code, reply)
         code, reply = smtp.rcpt(recipient)
@@ -195,7 +196,7 @@ class SMTPLink:
             self._drop()
             if not reused:
                 raise SMTPFailure(f"Connessione SMTP interrotta: {exc}", connection=True) from None
-            # An idle connection the server closed meanwhile: one fresh try.
+            # A connection the server ended meanwhile (idle too long, or its limit of messages): one fresh try.
             smtp = self._connect()
             try:
                 self._envelope(smtp, sender, recipient, data)
@@ -601,32 +602,20 @@ class DigestRun:
         self.summary.postponed += max(due - processed, 0)
 
     def _build(self, users: list[User], now: datetime) -> list[int]:
-        """The batch's digests, written with their notifications marked, in ONE commit (under the lock
+        """The batch's digests, written with their notifications marked in ONE commit (under the lock
         of due_recipients); returns their outbox rows. A dry run writes nothing and returns none."""
-        user_ids = [user.id for user in users]
         if self.dry_run:
-            notifications = pending_notifications_of(user_ids)
-        else:
-            notifications = take_pending_notifications(user_ids, now)
-        batch = DigestBatch(users, notifications, now)
-        digests = []
-        for user in users:
-            digest = batch.digest(user, user.digest_frequency, period_key(user.digest_frequency, now))
-            if digest.is_empty:
-                # Everything pending is no longer visible to them: consumed, no empty e-mail.
-                self.summary.skipped += 1
-            else:
-                digests.append(digest)
-        if self.dry_run:
+            digests = DigestBatch(users, pending_notifications_of([user.id for user in users]), now).digests()
             self.summary.previews += [(digest.recipient.email, digest.subject) for digest in digests]
             self.summary.built += len(digests)
+            self.summary.skipped += len(users) - len(digests)
             self.handled += len(digests)
             db.session.rollback()
             return []
-        row_ids = store_digests(digests, now)
+        row_ids, skipped = write_digests(users, now)
         db.session.commit()
         self.summary.built += len(row_ids)
-        self.summary.skipped += len(digests) - len(row_ids)  # another worker wrote theirs first
+        self.summary.skipped += skipped
         return row_ids
 
     def _deliver(self, row_id: int) -> None:

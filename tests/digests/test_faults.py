@@ -22,19 +22,6 @@ from tests.digests.conftest import (
 )
 
 
-@pytest.fixture
-def followers(app, create_user, create_tavolo, create_follow, create_proposal):
-    """`n` participants following a tavolo where a new proposal was just published."""
-    def make(n: int, prefix: str = "p"):
-        tavolo = create_tavolo(slug=f"tavolo-{prefix}", title=f"Tavolo {prefix}")
-        people = [create_user(email=f"{prefix}{i}@example.org") for i in range(n)]
-        for person in people:
-            create_follow(person, tavolo=tavolo)
-        create_proposal(tavolo, create_user(email=f"autore-{prefix}@example.org"), title="Servizio di sollievo")
-        return people
-    return make
-
-
 def _age_retries() -> None:
     """Time passes: every backoff is over."""
     from consulta.digests.models import OutboxEmail
