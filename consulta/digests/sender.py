@@ -7,26 +7,32 @@ by `flask send-digests` (DigestRun, steps 1–4). A request never talks to SMTP.
 
 How a digest travels (every step is its own short transaction):
 
-1. Under a lock on the recipient (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED, so
-   parallel workers split the recipients), the outbox row is written and the
-   notifications it includes are marked digested, in ONE commit. The row is
-   unique per (recipient, kind, period): a second digest cannot be written.
+1. A batch of recipients (DIGEST_BATCH_SIZE, in id order) is locked (PostgreSQL:
+   FOR NO KEY UPDATE SKIP LOCKED, so parallel workers split the recipients); their
+   outbox rows are written and the notifications they include marked digested, in
+   ONE commit per batch, with a number of statements that does not depend on the
+   batch's size. A row is unique per (recipient, kind, period): a second digest
+   cannot be written. The batch is delivered (steps 2–4) before the next is built.
 2. The row is claimed with SELECT … FOR UPDATE SKIP LOCKED and the whole message
-   is handed to the SMTP server except the final end-of-data dot. A crash up to
-   here leaves the row `pending` and the server discards the unfinished message,
-   so the next run sends it: nothing lost, nothing doubled.
+   is handed to the SMTP server except the final end-of-data dot, over the one
+   connection the worker keeps open (reopened once if the server has ended it).
+   A crash up to here leaves the row `pending` and the server discards the
+   unfinished message, so the next run sends it: nothing lost, nothing doubled.
 3. The row is committed as `sending` (claimed_by/claimed_at), then the dot goes
-   out. The server answers 250: the row is committed `sent`. A negative answer
-   (4xx, connection trouble before the dot) is an attempt: retried with
-   exponential backoff up to DIGEST_MAX_ATTEMPTS, then `failed`; 5xx is `failed`
-   at once. Failures are counted in the summary and listed in the admin outbox.
-4. A crash between the dot and the commit of `sent` (a few milliseconds per
-   message) leaves a `sending` row whose delivery is unknown. Resending it could
-   double it, not resending could lose it: by default (DIGEST_RESEND_INTERRUPTED
-   off) such a row, once older than DIGEST_SENDING_TIMEOUT, is marked `failed`
-   with the reason and shown to the admins, who can "send now" (at most once
-   plus a human decision); with the setting on it is sent again (at least once).
-   docs/digests.md explains the trade-off.
+   out. The server answers 250: the row becomes `sent` in the next commit — the
+   next message's `sending`, or the worker's commit before it builds a batch or
+   stops —, so each message costs one commit. A negative answer (4xx, connection
+   trouble before the dot) is an attempt: retried with exponential backoff up to
+   DIGEST_MAX_ATTEMPTS, then `failed`; 5xx is `failed` at once. Failures are
+   counted in the summary and listed in the admin outbox.
+4. A crash between the dot and the commit of `sent` (the time of one more SMTP
+   exchange, at most) leaves one `sending` row whose delivery is unknown.
+   Resending it could double it, not resending could lose it: by default
+   (DIGEST_RESEND_INTERRUPTED off) such a row, once older than
+   DIGEST_SENDING_TIMEOUT, is marked `failed` with the reason and shown to the
+   admins, who can "send now" (at most once plus a human decision); with the
+   setting on it is sent again (at least once). docs/digests.md explains the
+   trade-off, and why `sending` cannot be committed for a whole batch at once.
 """
 
 from __future__ import annotations
