@@ -759,14 +759,10 @@ def pending_notifications(user_id: int) -> list[Notification]:
 
 def pending_notifications_of(user_ids: Sequence[int]) -> dict[int, list[Notification]]:
     """Everything not yet put in a digest for each of these people, oldest first (one query)."""
-    return group_by_recipient(db.session.execute(
-        select(Notification).where(Notification.user_id.in_(user_ids), Notification.digested_at.is_(None))).scalars())
-
-
-def group_by_recipient(notifications: Iterable[Notification]) -> dict[int, list[Notification]]:
-    """Notifications per person, oldest first."""
     result: dict[int, list[Notification]] = defaultdict(list)
-    for note in sorted(notifications, key=lambda n: (n.created_at, n.id)):
+    for note in db.session.execute(
+            select(Notification).where(Notification.user_id.in_(user_ids), Notification.digested_at.is_(None))
+            .order_by(Notification.created_at, Notification.id)).scalars():
         result[note.user_id].append(note)
     return result
 

@@ -20,8 +20,8 @@ from consulta.digests.builder import (
     FREQUENCIES,
     Digest,
     DigestBatch,
-    group_by_recipient,
     has_moderation_queue,
+    pending_notifications_of,
     period_key,
 )
 from consulta.digests.models import OutboxEmail, OutboxKind, OutboxStatus
@@ -170,43 +170,31 @@ def due_recipients(frequencies: tuple[str, ...], now: datetime, *, after: int, s
 
 def write_digests(users: list[User], now: datetime) -> tuple[list[int], int]:
     """Build and write the digests of a batch of people claimed by due_recipients, in the caller's
-    transaction, with a number of queries that does not depend on how many they are. Returns the ids
-    of the outbox rows written and how many people got none: nothing they may still see (their
-    notifications are consumed all the same, as an e-mail would have), or a digest of this period
-    written by someone else meanwhile (theirs are given back)."""
-    digests = DigestBatch(users, _take_pending_notifications([user.id for user in users], now), now).digests()
-    row_ids = _store_digests(digests, now)
-    return row_ids, len(users) - len(row_ids)
+    transaction, with a number of statements that does not depend on how many they are. Returns the
+    ids of the outbox rows written and how many people got none."""
+    notifications = pending_notifications_of([user.id for user in users])
+    digests = DigestBatch(users, notifications, now).digests()
+    written = _store_digests(digests, now)
+    # Consumed: what a digest just written includes, and what nobody may see any more (an empty digest,
+    # no e-mail). A digest of this period written meanwhile by someone else leaves theirs waiting.
+    waiting = {digest.recipient.id for digest in digests} - set(written.values())
+    consume_notifications([note.id for user_id, notes in notifications.items() if user_id not in waiting
+                           for note in notes], now)
+    return sorted(written), len(users) - len(written)
 
 
-def _take_pending_notifications(user_ids: list[int], now: datetime) -> dict[int, list[Notification]]:
-    """Mark every pending notification of these people digested and return them, per person, oldest
-    first. One UPDATE … RETURNING: exactly the notifications it marked, none that arrived meanwhile."""
-    return group_by_recipient(db.session.execute(
-        update(Notification).where(Notification.user_id.in_(user_ids), Notification.digested_at.is_(None))
-        .values(digested_at=now).returning(Notification)
-        .execution_options(synchronize_session=False)).scalars())
-
-
-def _store_digests(digests: list[Digest], now: datetime) -> list[int]:
-    """The outbox rows of a batch, with one INSERT. A person whose digest for the period exists
-    already is left out by the unique constraint, and their notifications are given back."""
+def _store_digests(digests: list[Digest], now: datetime) -> dict[int, int]:
+    """The outbox rows of a batch, with one INSERT; a person whose digest for the period exists
+    already (another worker, an admin's "send now" meanwhile) is left out by the unique constraint.
+    Returns {row id: recipient id} of the rows written."""
     if not digests:
-        return []
+        return {}
     table = OutboxEmail.__table__
     # INSERT … ON CONFLICT DO NOTHING exists on both backends, under two names.
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).on_conflict_do_nothing(
         index_elements=["recipient_id", "kind", "period_key"]).returning(table.c.id, table.c.recipient_id)
-    written = dict(db.session.execute(statement, [_outbox_values(digest, now) for digest in digests]).all())
-    recipients = set(written.values())
-    given_back = [note_id for digest in digests if digest.recipient.id not in recipients
-                  for note_id in digest.notification_ids]
-    if given_back:
-        notifications = Notification.__table__
-        db.session.execute(update(notifications).where(notifications.c.id.in_(given_back))
-                           .values(digested_at=None))
-    return sorted(written)
+    return dict(db.session.execute(statement, [_outbox_values(digest, now) for digest in digests]).all())
 
 
 def _outbox_values(digest: Digest, now: datetime) -> dict:
@@ -229,9 +217,10 @@ def store_digest(digest: Digest, now: datetime | None = None) -> OutboxEmail:
 
 
 def consume_notifications(ids: list[int], now: datetime) -> None:
+    """Mark these notifications digested: one UPDATE for a whole batch of digests (5,000 at a time)."""
     table = Notification.__table__
-    for start in range(0, len(ids), 500):
-        db.session.execute(update(table).where(table.c.id.in_(ids[start:start + 500]), table.c.digested_at.is_(None))
+    for start in range(0, len(ids), 5000):
+        db.session.execute(update(table).where(table.c.id.in_(ids[start:start + 5000]), table.c.digested_at.is_(None))
                            .values(digested_at=now))
 
 

@@ -557,7 +557,7 @@ class DigestRun:
         self.limit = limit
         self.progress = progress or (lambda length: nullcontext(None))
         self.summary = Summary(dry_run=dry_run)
-        self.deliveries = Deliveries(self.summary)
+        self.deliveries: Deliveries | None = None
         self.handled = 0
 
     def _stop(self) -> bool:
@@ -573,6 +573,7 @@ class DigestRun:
         leftovers = db.session.execute(select(func.count()).select_from(OutboxEmail).where(_leftover(now))).scalar_one()
         due = due_recipient_count(self.frequencies, now)
         db.session.rollback()
+        self.deliveries = Deliveries(self.summary)
         try:
             with self.progress(leftovers + due) as bar:
                 self._send_leftovers(now, size, bar)

@@ -80,7 +80,7 @@ def test_a_batch_of_100_recipients_costs_the_statements_of_a_batch_of_10(
     assert (built_few, built_many) == (few, many)
     assert statements_few == statements_many, "a statement per recipient crept in"
     # Who is due, their notifications, six kinds of subject, who took part, the moderation queues
-    # (three), the Ambito's name, the rows: fourteen, whatever the number of recipients.
+    # (three), the Ambito's name, the rows, the notifications marked: fifteen, whatever the number.
     assert statements_many <= 15
 
     rows = outbox_rows()
@@ -93,8 +93,8 @@ def test_a_batch_of_100_recipients_costs_the_statements_of_a_batch_of_10(
 def test_a_digest_written_meanwhile_by_someone_else_is_not_doubled_and_the_news_waits(
         app, create_user, create_tavolo, create_follow, create_proposal):
     """The unique constraint is the last defence: a batch that meets a digest of the same period (an
-    admin's "send now" between the check and the insert) leaves that person out and gives their
-    notifications back to the next digest."""
+    admin's "send now" between the check and the insert) leaves that person out, and their news
+    waits for the next digest."""
     from consulta.digests.builder import build_digest, pending_notifications, period_key
     from consulta.digests.operations import store_digest, write_digests
 
