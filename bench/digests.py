@@ -187,10 +187,10 @@ def _worker(url: str, port: int, ready, go, results) -> None:
         run = MeasuredRun(("weekly",))
         ready.release()
         go.wait()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         summary = run.run()
-        seconds = time.perf_counter() - started
-    results.put({"sent": summary.sent, "built": summary.built, "lines": summary.lines(), "seconds": seconds,
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    results.put({"sent": summary.sent, "built": summary.built, "lines": summary.lines(), "seconds": seconds, "cpu": cpu,
                  "build_seconds": run.build_seconds, "statements": statements[0], "batches": run.batch_statements,
                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
@@ -318,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
           f"messages, composed beforehand, one connection)")
     print(f"one commit      {commit_seconds * 1000:9.2f} ms  (durable; one per message caps a worker at "
           f"{1 / commit_seconds:.0f} messages/s)")
+    print(f"worker cpu      {sum(r['cpu'] for r in reports) / n * 1000:9.2f} ms per message (the rest of the "
+          f"{pipeline_seconds * args.workers / n * 1000:.2f} ms of a worker is waiting: database, SMTP, the scheduler)")
     print(f"statements      {min(batches)}–{max(batches)} per batch ({len(batches)} batches), "
           f"{per_message:.1f} per message, {statements / n:.2f} per recipient in all")
     print(f"peak memory     {peak_mb:9.1f} MB  (largest worker process, RSS)")
