@@ -1,22 +1,29 @@
 """Digest throughput: the whole send-digests pipeline against a bare smtplib loop.
 
-    .venv/bin/python -m bench.digests [--recipients 10000] [--reset]
+    .venv/bin/python -m bench.digests [--db sqlite|postgresql] [--recipients 10000] [--workers 1] [--reset]
 
 Generates N verified participants following one tavolo, each with three pending
 notifications (bulk inserts), then times:
 
-1. `send-digests` (DigestRun): for every recipient, lock, group and fold, render
-   the text and HTML parts, write the outbox row and mark the notifications
-   digested (one commit), claim the row, hand it to SMTP, commit `sending`,
-   finish the message, commit `sent`;
-2. the ceiling: the same messages (already rendered) sent by a plain smtplib
-   loop over one connection to the same sink.
+1. `send-digests` (DigestRun), in `--workers` processes sharing the run (PostgreSQL
+   only; SQLite has one writer): batches of recipients claimed with SKIP LOCKED,
+   their digests built and written in one commit per batch, then each message
+   claimed, handed to SMTP and committed `sending` before its final dot (one
+   commit per message, carrying the `sent` of the message before);
+2. the ceiling: the very same messages, already composed, sent by a plain
+   smtplib loop over one connection to the same server.
 
-The SMTP sink (aiosmtpd) runs in its own process so that it does not share the
-interpreter lock with the code being measured. The database is SQLite in a
-temporary file unless DATABASE_URL is set; a non-empty database is refused
-unless --reset is given (it then drops and recreates every table: never point it
-at real data).
+It prints the rates, their ratio, the peak memory of a worker process, the
+statements per batch and per message, the latency of one durable commit of the
+database (a floor: exactly-once costs one per message), and PASS/FAIL for the
+targets: at least half the bare rate, less than 150 MB.
+
+The SMTP sink (aiosmtpd) and the workers run in processes of their own, so that
+nothing shares the interpreter lock with the code being measured. `--db sqlite`
+uses a temporary file; `--db postgresql` uses DATABASE_URL, or
+postgresql://postgres@127.0.0.1:5432/consulta_bench (created if missing). A
+non-empty database is refused unless --reset is given (it then drops and
+recreates every table: never point it at real data).
 """
 
 from __future__ import annotations
@@ -24,12 +31,17 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import resource
 import smtplib
 import socket
 import sys
 import tempfile
 import time
 from datetime import timedelta
+
+TARGET_RATIO = 0.5
+TARGET_PEAK_MB = 150
+DEFAULT_POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/consulta_bench"
 
 
 def _sink(port: int, ready, stop, counter) -> None:
@@ -53,6 +65,13 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _app(url: str, port: int):
+    from consulta import create_app
+
+    return create_app("testing", SQLALCHEMY_DATABASE_URI=url, MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
+                      MAIL_SUPPRESS_SEND=False, PUBLIC_BASE_URL="https://consulta.example.org")
 
 
 def _populate(n: int) -> None:
@@ -116,33 +135,106 @@ def _populate(n: int) -> None:
     db.session.commit()
 
 
+def _commit_latency(commits: int = 100) -> float:
+    """Seconds per durable commit of a one-row UPDATE: the floor under one commit per message."""
+    from sqlalchemy import text
+
+    from consulta.extensions import db
+
+    db.session.execute(text("CREATE TABLE bench_commit_probe (id INTEGER PRIMARY KEY, n INTEGER)"))
+    db.session.execute(text("INSERT INTO bench_commit_probe VALUES (1, 0)"))
+    db.session.commit()
+    started = time.perf_counter()
+    for n in range(commits):
+        db.session.execute(text("UPDATE bench_commit_probe SET n = :n WHERE id = 1"), {"n": n})
+        db.session.commit()
+    seconds = (time.perf_counter() - started) / commits
+    db.session.execute(text("DROP TABLE bench_commit_probe"))
+    db.session.commit()
+    return seconds
+
+
+def _worker(url: str, port: int, ready, go, results) -> None:
+    """One `send-digests` worker in a process of its own, measured: the time and statements of its
+    batches (claim, build, write, commit) apart from those of its messages, and its peak memory."""
+    from sqlalchemy import event
+
+    from consulta.digests.sender import DigestRun
+    from consulta.extensions import db
+
+    class MeasuredRun(DigestRun):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.build_seconds = 0.0
+            self.batch_statements: list[int] = []
+
+        def _build(self, now, after, size):
+            before, started = statements[0], time.perf_counter()
+            user_ids, row_ids = super()._build(now, after, size)
+            self.build_seconds += time.perf_counter() - started
+            if user_ids:  # the last call only finds that nobody is left
+                self.batch_statements.append(statements[0] - before)
+            return user_ids, row_ids
+
+    statements = [0]
+
+    def count(*_args) -> None:
+        statements[0] += 1
+
+    app = _app(url, port)
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        run = MeasuredRun(("weekly",))
+        ready.release()
+        go.wait()
+        started, cpu = time.perf_counter(), time.process_time()
+        summary = run.run()
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    results.put({"sent": summary.sent, "built": summary.built, "lines": summary.lines(), "seconds": seconds, "cpu": cpu,
+                 "build_seconds": run.build_seconds, "statements": statements[0], "batches": run.batch_statements,
+                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1, help="send-digests processes sharing the run (PostgreSQL)")
     parser.add_argument("--reset", action="store_true", help="drop and recreate the tables of a non-empty database")
     args = parser.parse_args(argv)
     if args.recipients < 1:
         parser.error("--recipients must be at least 1")
+    if args.workers < 1 or (args.workers > 1 and args.db == "sqlite"):
+        parser.error("--workers: at least 1, and SQLite has one writer: one worker")
 
-    workdir = tempfile.mkdtemp(prefix="consulta-bench-")
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
+    from sqlalchemy import create_engine, inspect, make_url, select, text
+
+    from config import normalise_database_url
+
+    if args.db == "sqlite":
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='consulta-bench-')}/bench.sqlite3"
+    else:
+        url = normalise_database_url(os.environ.get("DATABASE_URL") or DEFAULT_POSTGRESQL)
+        server = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            name = make_url(url).database
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        server.dispose()
+
+    spawn = multiprocessing.get_context("spawn")
     port = _free_port()
-    ready, stop = multiprocessing.Event(), multiprocessing.Event()
-    counter = multiprocessing.Value("i", 0)
-    sink = multiprocessing.Process(target=_sink, args=(port, ready, stop, counter), daemon=True)
+    ready, stop = spawn.Event(), spawn.Event()
+    counter = spawn.Value("i", 0)
+    sink = spawn.Process(target=_sink, args=(port, ready, stop, counter), daemon=True)
     sink.start()
     if not ready.wait(15):
         print("the SMTP sink did not start", file=sys.stderr)
         return 1
 
-    from sqlalchemy import inspect, select, text
-
-    from config import normalise_database_url
-    from consulta import create_app
     from consulta.extensions import db
 
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=normalise_database_url(url), MAIL_SERVER="127.0.0.1",
-                     MAIL_PORT=port, PUBLIC_BASE_URL="https://consulta.example.org")
+    app = _app(url, port)
     try:
         with app.app_context():
             if inspect(db.engine).has_table("user"):
@@ -158,22 +250,40 @@ def main(argv: list[str] | None = None) -> int:
             print(f"database        {db.engine.dialect.name} ({db.engine.url.render_as_string(hide_password=True)})")
             print(f"recipients      {args.recipients:,} (3 notifications each; generated in "
                   f"{time.perf_counter() - started:.1f} s)")
+            commit_seconds = _commit_latency()
+            db.session.remove()
+            db.engine.dispose()
 
-            from consulta.digests.models import OutboxEmail
-            from consulta.digests.sender import DigestRun, _sender, mime_message
-
-            started = time.perf_counter()
-            summary = DigestRun(("weekly",)).run()
-            pipeline_seconds = time.perf_counter() - started
-            if summary.sent != args.recipients or counter.value != args.recipients:
-                print(f"unexpected: {summary.lines()} / sink received {counter.value}", file=sys.stderr)
+        # The workers: started, connected and ready before the clock starts.
+        workers_ready, go, results = spawn.Semaphore(0), spawn.Event(), spawn.Queue()
+        workers = [spawn.Process(target=_worker, args=(url, port, workers_ready, go, results))
+                   for _ in range(args.workers)]
+        for worker in workers:
+            worker.start()
+        for _ in workers:
+            if not workers_ready.acquire(timeout=120):
+                print("a worker did not start", file=sys.stderr)
                 return 1
+        started = time.perf_counter()
+        go.set()
+        reports = [results.get() for _ in workers]
+        pipeline_seconds = time.perf_counter() - started
+        for worker in workers:
+            worker.join(30)
+        sent = sum(report["sent"] for report in reports)
+        if sent != args.recipients or counter.value != args.recipients:
+            print(f"unexpected: {[r['lines'] for r in reports]} / sink received {counter.value}", file=sys.stderr)
+            return 1
 
-            # The ceiling: the very same messages, rendered beforehand, through bare smtplib.
-            rows = db.session.execute(select(OutboxEmail).order_by(OutboxEmail.id)).scalars().all()
+        # The ceiling: the very same messages, composed beforehand, through bare smtplib.
+        with app.app_context():
+            from consulta.digests.models import OutboxEmail
+            from consulta.digests.sender import _sender, mime_message
+
             _header, envelope = _sender()
-            messages = [(row.to_address, mime_message(row)) for row in rows]
-            db.session.rollback()
+            messages = [(row.to_address, mime_message(row)) for row in db.session.execute(
+                select(OutboxEmail).order_by(OutboxEmail.id).execution_options(yield_per=500)).scalars()]
+            db.session.remove()
         with counter.get_lock():
             counter.value = 0
         started = time.perf_counter()
@@ -187,12 +297,36 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
         sink.join(10)
 
-    pipeline_rate = args.recipients / pipeline_seconds
-    bare_rate = len(messages) / bare_seconds
-    print(f"send-digests    {pipeline_rate:9.1f} messages/s  ({pipeline_seconds:.1f} s: build, outbox, 3 commits, SMTP)")
-    print(f"bare smtplib    {bare_rate:9.1f} messages/s  ({bare_seconds:.1f} s: the same messages, one connection)")
-    print(f"ratio           {pipeline_rate / bare_rate:9.2f}  (send-digests / bare smtplib; "
-          f"overhead {bare_rate / pipeline_rate:.1f}x)")
+    n = args.recipients
+    build_seconds = sum(report["build_seconds"] for report in reports) / len(reports)
+    send_seconds = sum(report["seconds"] - report["build_seconds"] for report in reports) / len(reports)
+    batches = [count for report in reports for count in report["batches"]]
+    statements = sum(report["statements"] for report in reports)
+    batch_statements = sum(batches)
+    per_message = (statements - batch_statements) / n
+    peak_mb = max(report["peak_mb"] for report in reports)
+    pipeline_rate, bare_rate = n / pipeline_seconds, len(messages) / bare_seconds
+    ratio = pipeline_rate / bare_rate
+    size = sum(len(payload) for _to, payload in messages) / len(messages)
+    print(f"workers         {args.workers}")
+    print(f"build           {build_seconds:9.1f} s   {n / args.workers / build_seconds:9.1f} digests/s per worker "
+          f"(claim, notifications, subjects, render, outbox rows, one commit per batch)")
+    print(f"send            {send_seconds:9.1f} s   {n / args.workers / send_seconds:9.1f} messages/s per worker "
+          f"(claim, SMTP, one commit per message)")
+    print(f"send-digests    {pipeline_seconds:9.1f} s   {pipeline_rate:9.1f} messages/s (all workers, build and send)")
+    print(f"bare smtplib    {bare_seconds:9.1f} s   {bare_rate:9.1f} messages/s (the same {size / 1024:.1f} KB "
+          f"messages, composed beforehand, one connection)")
+    print(f"one commit      {commit_seconds * 1000:9.2f} ms  (durable; one per message caps a worker at "
+          f"{1 / commit_seconds:.0f} messages/s)")
+    print(f"worker cpu      {sum(r['cpu'] for r in reports) / n * 1000:9.2f} ms per message (the rest of the "
+          f"{pipeline_seconds * args.workers / n * 1000:.2f} ms of a worker is waiting: database, SMTP, the scheduler)")
+    print(f"statements      {min(batches)}–{max(batches)} per batch ({len(batches)} batches), "
+          f"{per_message:.1f} per message, {statements / n:.2f} per recipient in all")
+    print(f"peak memory     {peak_mb:9.1f} MB  (largest worker process, RSS)")
+    print(f"ratio           {ratio:9.2f}  (send-digests / bare smtplib)  "
+          f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'} (target ≥ {TARGET_RATIO})")
+    print(f"memory          {peak_mb:9.1f} MB  {'PASS' if peak_mb < TARGET_PEAK_MB else 'FAIL'} "
+          f"(target < {TARGET_PEAK_MB} MB)")
     return 0
 
 

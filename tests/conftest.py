@@ -139,6 +139,8 @@ class SMTPSink:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     # The bytes of each message exactly as they arrived (after DATA), for checks on the wire format.
     raw: list[bytes] = field(default_factory=list)
+    # The client's (address, port) of each message: one per SMTP connection.
+    peers: list[tuple[str, int]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler protocol
@@ -147,6 +149,7 @@ class SMTPSink:
             self.messages.append(message)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self.raw.append(bytes(envelope.original_content or envelope.content))
+            self.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
     def clear(self) -> None:
@@ -154,6 +157,12 @@ class SMTPSink:
             self.messages.clear()
             self.envelopes.clear()
             self.raw.clear()
+            self.peers.clear()
+
+    @property
+    def connections(self) -> int:
+        """How many SMTP connections brought the messages received."""
+        return len(set(self.peers))
 
     def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[email.message.EmailMessage]:
         deadline = time.monotonic() + timeout

@@ -204,25 +204,38 @@ class Line:
     when: datetime | None = None
 
 
+def contributions(user_ids: Sequence[int], proposal_ids: Iterable[int]) -> dict[int, set[int]]:
+    """For each of `user_ids`, the proposals among `proposal_ids` they voted on or commented (one query)."""
+    from consulta.comments.models import Comment
+    from consulta.votes.models import Vote
+
+    ids = list(proposal_ids)
+    if not ids or not user_ids:
+        return {}
+    result: dict[int, set[int]] = defaultdict(set)
+    for user_id, proposal_id in db.session.execute(union(
+        select(Vote.voter_id, Vote.proposal_id).where(Vote.voter_id.in_(user_ids), Vote.proposal_id.in_(ids)),
+        select(Comment.author_id, Comment.proposal_id).where(Comment.author_id.in_(user_ids),
+                                                             Comment.proposal_id.in_(ids)),
+    )):
+        result[user_id].add(proposal_id)
+    return result
+
+
 @dataclass
 class Context:
     recipient: User
     subjects: Subjects
     links: Links
+    # What `contributed` says, when the caller asked for a whole batch of recipients at once.
+    known_contributions: set[int] | None = None
 
     @cached_property
     def contributed(self) -> set[int]:
-        """The proposals of this batch the recipient already voted on or commented (one query)."""
-        from consulta.comments.models import Comment
-        from consulta.votes.models import Vote
-
-        ids = list(self.subjects.proposals)
-        if not ids:
-            return set()
-        return set(db.session.execute(union(
-            select(Vote.proposal_id).where(Vote.voter_id == self.recipient.id, Vote.proposal_id.in_(ids)),
-            select(Comment.proposal_id).where(Comment.author_id == self.recipient.id, Comment.proposal_id.in_(ids)),
-        )).scalars())
+        """The proposals of these subjects the recipient already voted on or commented (one query)."""
+        if self.known_contributions is not None:
+            return self.known_contributions
+        return contributions([self.recipient.id], self.subjects.proposals).get(self.recipient.id, set())
 
     def awaits_contribution(self, proposal) -> bool:
         """Open to votes and comments, and the recipient has not taken part yet."""
@@ -681,33 +694,37 @@ class QueueCount:
     url: str | None
 
 
-def moderation_queue(user: User, links: Links) -> list[QueueCount]:
-    """Pending proposals and comments in the tavoli `user` facilitates (GROUP BY, two queries)."""
+def moderation_queues(users: Sequence[User], links: Links) -> dict[int, list[QueueCount]]:
+    """Pending proposals and comments in the tavoli each of `users` facilitates: three GROUP BY
+    queries for the whole batch, none when nobody in it facilitates."""
     from consulta.comments.models import Comment
     from consulta.proposals.models import Proposal
     from consulta.tavoli.models import Tavolo, tavolo_facilitator
 
-    if user.role not in ("facilitator", "admin"):
-        return []
-    mine = select(tavolo_facilitator.c.tavolo_id).where(tavolo_facilitator.c.user_id == user.id)
-    proposals = dict(db.session.execute(
-        select(Proposal.tavolo_id, func.count()).where(
-            Proposal.tavolo_id.in_(mine), Proposal.visibility == "pending", Proposal.state == "submitted")
-        .group_by(Proposal.tavolo_id)).all())
-    comments = dict(db.session.execute(
-        select(Comment.tavolo_id, func.count()).where(
-            Comment.tavolo_id.in_(mine), Comment.visibility == "pending", Comment.deleted_at.is_(None))
-        .group_by(Comment.tavolo_id)).all())
-    ids = set(proposals) | set(comments)
+    staff = [user.id for user in users if user.role in ("facilitator", "admin")]
+    if not staff:
+        return {}
+    facilitator = tavolo_facilitator.c.user_id
+    # user id -> tavolo id -> (proposals, comments)
+    counts: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for column, model, pending in (
+            (0, Proposal, and_(Proposal.visibility == "pending", Proposal.state == "submitted")),
+            (1, Comment, and_(Comment.visibility == "pending", Comment.deleted_at.is_(None)))):
+        for user_id, tavolo_id, count in db.session.execute(
+                select(facilitator, model.tavolo_id, func.count())
+                .join(tavolo_facilitator, tavolo_facilitator.c.tavolo_id == model.tavolo_id)
+                .where(facilitator.in_(staff), pending).group_by(facilitator, model.tavolo_id)):
+            counts[user_id][tavolo_id][column] = count
+    ids = {tavolo_id for by_tavolo in counts.values() for tavolo_id in by_tavolo}
     if not ids:
-        return []
-    tavoli = db.session.execute(select(Tavolo).where(Tavolo.id.in_(ids)).order_by(Tavolo.position, Tavolo.title))
-    result = []
-    for tavolo in tavoli.scalars():
-        url = links.first(("moderation.queue", {"slug": tavolo.slug}), ("tavoli.facilitation_home", {}),
-                          fallback="/facilitazione/")
-        result.append(QueueCount(tavolo.title, proposals.get(tavolo.id, 0), comments.get(tavolo.id, 0), url))
-    return result
+        return {}
+    tavoli = db.session.execute(
+        select(Tavolo).where(Tavolo.id.in_(ids)).order_by(Tavolo.position, Tavolo.title)).scalars().all()
+    urls = {tavolo.id: links.first(("moderation.queue", {"slug": tavolo.slug}), ("tavoli.facilitation_home", {}),
+                                   fallback="/facilitazione/") for tavolo in tavoli}
+    return {user_id: [QueueCount(tavolo.title, *by_tavolo[tavolo.id], urls[tavolo.id])
+                      for tavolo in tavoli if tavolo.id in by_tavolo]
+            for user_id, by_tavolo in counts.items()}
 
 
 def has_moderation_queue():
@@ -762,9 +779,17 @@ class Digest:
 
 def pending_notifications(user_id: int) -> list[Notification]:
     """Everything not yet put in a digest, oldest first."""
-    return list(db.session.execute(
-        select(Notification).where(Notification.user_id == user_id, Notification.digested_at.is_(None))
-        .order_by(Notification.created_at, Notification.id)).scalars())
+    return pending_notifications_of([user_id]).get(user_id, [])
+
+
+def pending_notifications_of(user_ids: Sequence[int]) -> dict[int, list[Notification]]:
+    """Everything not yet put in a digest for each of these people, oldest first (one query)."""
+    result: dict[int, list[Notification]] = defaultdict(list)
+    for note in db.session.execute(
+            select(Notification).where(Notification.user_id.in_(user_ids), Notification.digested_at.is_(None))
+            .order_by(Notification.created_at, Notification.id)).scalars():
+        result[note.user_id].append(note)
+    return result
 
 
 def _blocks(ctx: Context, notifications: Iterable[Notification], per_section: int) -> tuple[list[TavoloBlock], int]:
@@ -801,48 +826,78 @@ def _blocks(ctx: Context, notifications: Iterable[Notification], per_section: in
     return blocks, total
 
 
+class DigestBatch:
+    """The digests of a batch of recipients. What they talk about is loaded once for the whole batch
+    (the subjects of every notification, who took part in which proposal, the moderation queues):
+    the number of queries depends on the kinds of subjects, never on the number of recipients."""
+
+    def __init__(self, users: Sequence[User], notifications: dict[int, Sequence[Notification]],
+                 now: datetime | None = None):
+        from consulta.digests.settings import setting
+
+        self.users = users
+        self.now = now or utcnow()
+        self.links = Links(absolute=True)
+        self.notifications = notifications
+        lookback = self.now - timedelta(days=int(setting("DIGEST_LOOKBACK_DAYS")))
+        self.recent = {user.id: [n for n in notifications.get(user.id, ()) if n.created_at >= lookback]
+                       for user in users}
+        self.subjects = Subjects([n for notes in self.recent.values() for n in notes])
+        self.contributions = contributions([user.id for user in users], self.subjects.proposals)
+        self.queues = moderation_queues(users, self.links)
+        self.per_section = int(setting("DIGEST_LINES_PER_SECTION"))
+
+    def digests(self) -> list[Digest]:
+        """Everyone's digest for the current period of their frequency, leaving out the empty ones."""
+        digests = (self.digest(user, user.digest_frequency, period_key(user.digest_frequency, self.now))
+                   for user in self.users)
+        return [digest for digest in digests if not digest.is_empty]
+
+    def digest(self, user: User, frequency: str, key: str) -> Digest:
+        """Group, fold and render `user`'s notifications in their language (no writes, no queries)."""
+        from consulta.digests.tokens import make_unsubscribe_token
+
+        links = self.links
+        with force_locale(user.locale or "it"):
+            ctx = Context(recipient=user, subjects=self.subjects, links=links,
+                          known_contributions=self.contributions.get(user.id, set()))
+            blocks, total = _blocks(ctx, self.recent[user.id], self.per_section)
+            queue = self.queues.get(user.id, [])
+            digest = Digest(recipient=user, frequency=frequency, period_key=key,
+                            notification_ids=[n.id for n in self.notifications.get(user.id, ())], blocks=blocks,
+                            queue=queue, total=total)
+            if digest.is_empty:
+                return digest
+            unsubscribe_url = links.unsubscribe(make_unsubscribe_token(user))
+            digest.subject = _subject(digest)
+            context = {
+                "digest": digest,
+                "recipient": user,
+                "unsubscribe_url": unsubscribe_url,
+                "preferences_url": links.preferences(),
+                "notifications_url": links.notifications(),
+                "home_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/",
+                "site_title": _site_title(),
+                "frequency_label": _("settimanale") if frequency == "weekly" else _("giornaliero"),
+                "locale": user.locale or "it",
+                "queue_total": sum(q.proposals + q.comments for q in queue),
+            }
+            # Rendered without the request's context processors: nothing here may depend on a request,
+            # and a run of thousands of digests should not query the Ambito twice per message.
+            jinja = current_app.jinja_env
+            digest.text = jinja.get_template("digests/emails/digest.txt").render(**context)
+            digest.html = jinja.get_template("digests/emails/digest.html").render(**context)
+            digest.headers = {
+                "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{_unsubscribe_mailto()}?subject=unsubscribe>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+        return digest
+
+
 def build_digest(user: User, frequency: str, key: str, notifications: Sequence[Notification],
                  now: datetime | None = None) -> Digest:
-    """Group, fold and render `notifications` for `user` in their language (no writes)."""
-    from consulta.digests.settings import setting
-    from consulta.digests.tokens import make_unsubscribe_token
-
-    now = now or utcnow()
-    links = Links(absolute=True)
-    lookback = now - timedelta(days=int(setting("DIGEST_LOOKBACK_DAYS")))
-    recent = [n for n in notifications if n.created_at >= lookback]
-    with force_locale(user.locale or "it"):
-        ctx = Context(recipient=user, subjects=Subjects(recent), links=links)
-        blocks, total = _blocks(ctx, recent, int(setting("DIGEST_LINES_PER_SECTION")))
-        queue = moderation_queue(user, links)
-        digest = Digest(recipient=user, frequency=frequency, period_key=key,
-                        notification_ids=[n.id for n in notifications], blocks=blocks, queue=queue, total=total)
-        if digest.is_empty:
-            return digest
-        unsubscribe_url = links.unsubscribe(make_unsubscribe_token(user))
-        digest.subject = _subject(digest)
-        context = {
-            "digest": digest,
-            "recipient": user,
-            "unsubscribe_url": unsubscribe_url,
-            "preferences_url": links.preferences(),
-            "notifications_url": links.notifications(),
-            "home_url": current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/",
-            "site_title": _site_title(),
-            "frequency_label": _("settimanale") if frequency == "weekly" else _("giornaliero"),
-            "locale": user.locale or "it",
-            "queue_total": sum(q.proposals + q.comments for q in queue),
-        }
-        # Rendered without the request's context processors: nothing here may depend on a request,
-        # and a run of thousands of digests should not query the Ambito twice per message.
-        jinja = current_app.jinja_env
-        digest.text = jinja.get_template("digests/emails/digest.txt").render(**context)
-        digest.html = jinja.get_template("digests/emails/digest.html").render(**context)
-        digest.headers = {
-            "List-Unsubscribe": f"<{unsubscribe_url}>, <mailto:{_unsubscribe_mailto()}?subject=unsubscribe>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
-    return digest
+    """One person's digest (an admin's "send now"): a batch of one."""
+    return DigestBatch([user], {user.id: notifications}, now).digest(user, frequency, key)
 
 
 def _site_title() -> str:

@@ -1,6 +1,6 @@
 """Digest and notification operations: each changes objects and flushes; the caller commits.
 
-The digest worker (sender.py) commits after each recipient and each message,
+The digest worker (sender.py) commits after each batch of recipients and each message,
 so that one crash loses at most the message in flight (see docs/digests.md).
 """
 
@@ -9,13 +9,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import lazyload
 
 from consulta.accounts.models import User
 from consulta.core import audit
 from consulta.core.db import utcnow
 from consulta.core.notify import Notification
-from consulta.digests.builder import FREQUENCIES, Digest, has_moderation_queue, period_key
+from consulta.digests.builder import (
+    FREQUENCIES,
+    Digest,
+    DigestBatch,
+    has_moderation_queue,
+    pending_notifications_of,
+    period_key,
+)
 from consulta.digests.models import OutboxEmail, OutboxKind, OutboxStatus
 from consulta.digests.settings import setting
 from consulta.extensions import db
@@ -134,41 +142,74 @@ def _has_news(now: datetime):
                           Notification.created_at >= lookback)
 
 
-def due_recipient_ids(frequencies: tuple[str, ...] = FREQUENCIES, now: datetime | None = None,
-                      only_user_id: int | None = None) -> list[int]:
+def _due(frequencies: tuple[str, ...], now: datetime):
     """Verified, unblocked people whose frequency matches, with something new (or a moderation
     queue) and no digest yet for the current period."""
-    now = now or utcnow()
-    query = (select(User.id).where(_eligible(), User.digest_frequency.in_(frequencies),
-                                   _not_yet_sent(frequencies, now), or_(_has_news(now), has_moderation_queue()))
-             .order_by(User.id))
-    if only_user_id is not None:
-        query = query.where(User.id == only_user_id)
+    return and_(_eligible(), User.digest_frequency.in_(frequencies), _not_yet_sent(frequencies, now),
+                or_(_has_news(now), has_moderation_queue()))
+
+
+def due_recipient_count(frequencies: tuple[str, ...] = FREQUENCIES, now: datetime | None = None) -> int:
+    return db.session.execute(select(func.count()).select_from(User).where(_due(frequencies, now or utcnow()))
+                              ).scalar_one()
+
+
+def due_recipients(frequencies: tuple[str, ...], now: datetime, *, after: int, size: int,
+                   lock: bool) -> list[User]:
+    """The next `size` people due a digest, in id order after the id `after` (keyset: each batch
+    costs the same). With `lock` they are claimed for this worker until the batch's commit
+    (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED): parallel workers split the recipients, and the
+    checks above hold under the lock."""
+    query = (select(User).options(lazyload(User.comune)).where(_due(frequencies, now), User.id > after)
+             .order_by(User.id).limit(size))
+    if lock:
+        # NO KEY UPDATE: new notifications (a foreign key to the user) may still be written meanwhile.
+        query = query.with_for_update(skip_locked=True, key_share=True, of=User)
     return list(db.session.execute(query).scalars())
 
 
-def lock_due_recipient(user_id: int, frequencies: tuple[str, ...], now: datetime) -> User | None:
-    """Claim one recipient for this worker (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED) and check
-    again, under the lock, that they are still due. None: another worker has them, or nothing to do."""
-    return db.session.execute(
-        select(User).options(lazyload(User.comune))
-        .where(User.id == user_id, _eligible(), User.digest_frequency.in_(frequencies),
-               _not_yet_sent(frequencies, now))
-        # NO KEY UPDATE: new notifications (a foreign key to the user) may still be written meanwhile.
-        .with_for_update(skip_locked=True, key_share=True, of=User)).scalar_one_or_none()
+def write_digests(users: list[User], now: datetime) -> tuple[list[int], int]:
+    """Build and write the digests of a batch of people claimed by due_recipients, in the caller's
+    transaction, with a number of statements that does not depend on how many they are. Returns the
+    ids of the outbox rows written and how many people got none."""
+    notifications = pending_notifications_of([user.id for user in users])
+    digests = DigestBatch(users, notifications, now).digests()
+    written = _store_digests(digests, now)
+    # Consumed: what a digest just written includes, and what nobody may see any more (an empty digest,
+    # no e-mail). A digest of this period written meanwhile by someone else leaves theirs waiting.
+    waiting = {digest.recipient.id for digest in digests} - set(written.values())
+    consume_notifications([note.id for user_id, notes in notifications.items() if user_id not in waiting
+                           for note in notes], now)
+    return sorted(written), len(users) - len(written)
+
+
+def _store_digests(digests: list[Digest], now: datetime) -> dict[int, int]:
+    """The outbox rows of a batch, with one INSERT; a person whose digest for the period exists
+    already (another worker, an admin's "send now" meanwhile) is left out by the unique constraint.
+    Returns {row id: recipient id} of the rows written."""
+    if not digests:
+        return {}
+    table = OutboxEmail.__table__
+    # INSERT … ON CONFLICT DO NOTHING exists on both backends, under two names.
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing(
+        index_elements=["recipient_id", "kind", "period_key"]).returning(table.c.id, table.c.recipient_id)
+    return dict(db.session.execute(statement, [_outbox_values(digest, now) for digest in digests]).all())
+
+
+def _outbox_values(digest: Digest, now: datetime) -> dict:
+    return {"recipient_id": digest.recipient.id, "kind": OutboxKind.digest, "period_key": digest.period_key,
+            "to_address": digest.recipient.email, "locale": digest.recipient.locale or "it",
+            "subject": digest.subject[:300], "body_text": digest.text, "body_html": digest.html,
+            "headers": digest.headers, "notification_count": len(digest.notification_ids),
+            "status": OutboxStatus.pending, "attempts": 0, "next_attempt_at": now, "created_at": now}
 
 
 def store_digest(digest: Digest, now: datetime | None = None) -> OutboxEmail:
     """Write the outbox row and mark its notifications digested — in the caller's transaction,
     before anything is sent: that is what makes a digest exactly-once."""
     now = now or utcnow()
-    row = OutboxEmail(
-        recipient_id=digest.recipient.id, kind=OutboxKind.digest, period_key=digest.period_key,
-        to_address=digest.recipient.email, locale=digest.recipient.locale or "it",
-        subject=digest.subject[:300], body_text=digest.text, body_html=digest.html, headers=digest.headers,
-        notification_count=len(digest.notification_ids), status=OutboxStatus.pending, attempts=0,
-        next_attempt_at=now, created_at=now,
-    )
+    row = OutboxEmail(**_outbox_values(digest, now))
     db.session.add(row)
     consume_notifications(digest.notification_ids, now)
     db.session.flush()
@@ -176,9 +217,10 @@ def store_digest(digest: Digest, now: datetime | None = None) -> OutboxEmail:
 
 
 def consume_notifications(ids: list[int], now: datetime) -> None:
+    """Mark these notifications digested: one UPDATE for a whole batch of digests (5,000 at a time)."""
     table = Notification.__table__
-    for start in range(0, len(ids), 500):
-        db.session.execute(update(table).where(table.c.id.in_(ids[start:start + 500]), table.c.digested_at.is_(None))
+    for start in range(0, len(ids), 5000):
+        db.session.execute(update(table).where(table.c.id.in_(ids[start:start + 5000]), table.c.digested_at.is_(None))
                            .values(digested_at=now))
 
 

@@ -7,26 +7,32 @@ by `flask send-digests` (DigestRun, steps 1–4). A request never talks to SMTP.
 
 How a digest travels (every step is its own short transaction):
 
-1. Under a lock on the recipient (PostgreSQL: FOR NO KEY UPDATE SKIP LOCKED, so
-   parallel workers split the recipients), the outbox row is written and the
-   notifications it includes are marked digested, in ONE commit. The row is
-   unique per (recipient, kind, period): a second digest cannot be written.
+1. A batch of recipients (DIGEST_BATCH_SIZE, in id order) is locked (PostgreSQL:
+   FOR NO KEY UPDATE SKIP LOCKED, so parallel workers split the recipients); their
+   outbox rows are written and the notifications they include marked digested, in
+   ONE commit per batch, with a number of statements that does not depend on the
+   batch's size. A row is unique per (recipient, kind, period): a second digest
+   cannot be written. The batch is delivered (steps 2–4) before the next is built.
 2. The row is claimed with SELECT … FOR UPDATE SKIP LOCKED and the whole message
-   is handed to the SMTP server except the final end-of-data dot. A crash up to
-   here leaves the row `pending` and the server discards the unfinished message,
-   so the next run sends it: nothing lost, nothing doubled.
+   is handed to the SMTP server except the final end-of-data dot, over the one
+   connection the worker keeps open (reopened once if the server has ended it).
+   A crash up to here leaves the row `pending` and the server discards the
+   unfinished message, so the next run sends it: nothing lost, nothing doubled.
 3. The row is committed as `sending` (claimed_by/claimed_at), then the dot goes
-   out. The server answers 250: the row is committed `sent`. A negative answer
-   (4xx, connection trouble before the dot) is an attempt: retried with
-   exponential backoff up to DIGEST_MAX_ATTEMPTS, then `failed`; 5xx is `failed`
-   at once. Failures are counted in the summary and listed in the admin outbox.
-4. A crash between the dot and the commit of `sent` (a few milliseconds per
-   message) leaves a `sending` row whose delivery is unknown. Resending it could
-   double it, not resending could lose it: by default (DIGEST_RESEND_INTERRUPTED
-   off) such a row, once older than DIGEST_SENDING_TIMEOUT, is marked `failed`
-   with the reason and shown to the admins, who can "send now" (at most once
-   plus a human decision); with the setting on it is sent again (at least once).
-   docs/digests.md explains the trade-off.
+   out. The server answers 250: the row becomes `sent` in the next commit — the
+   next message's `sending`, or the worker's commit before it builds a batch or
+   stops —, so each message costs one commit. A negative answer (4xx, connection
+   trouble before the dot) is an attempt: retried with exponential backoff up to
+   DIGEST_MAX_ATTEMPTS, then `failed`; 5xx is `failed` at once. Failures are
+   counted in the summary and listed in the admin outbox.
+4. A crash between the dot and the commit of `sent` (the time of one more SMTP
+   exchange, at most) leaves one `sending` row whose delivery is unknown.
+   Resending it could double it, not resending could lose it: by default
+   (DIGEST_RESEND_INTERRUPTED off) such a row, once older than
+   DIGEST_SENDING_TIMEOUT, is marked `failed` with the reason and shown to the
+   admins, who can "send now" (at most once plus a human decision); with the
+   setting on it is sent again (at least once). docs/digests.md explains the
+   trade-off, and why `sending` cannot be committed for a whole batch at once.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr, parseaddr
@@ -46,20 +53,18 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from consulta.accounts.models import User
 from consulta.core.db import utcnow
-from consulta.digests.builder import FREQUENCIES, build_digest, pending_notifications, period_key
+from consulta.digests.builder import FREQUENCIES, DigestBatch, pending_notifications_of
 from consulta.digests.models import OUTBOX_TRANSITIONS, OutboxEmail, OutboxKind, OutboxStatus
 from consulta.digests.operations import (
     cancel_reason,
-    consume_notifications,
-    due_recipient_ids,
+    due_recipient_count,
+    due_recipients,
     emit_deadline_notices,
-    lock_due_recipient,
     record_attempt_failure,
-    store_digest,
+    write_digests,
 )
 from consulta.digests.settings import setting
 from consulta.extensions import db
@@ -157,6 +162,8 @@ class SMTPLink:
 
     def _envelope(self, smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
         code, reply = smtp.mail(sender)
+        if code == 421:  # the server is closing the connection (too many messages, idle too long)
+            raise smtplib.SMTPServerDisconnected(f"{code} {_reply_text(reply)}")
         if code != 250:
             raise self._refused("MAIL FROM", code, reply)
         code, reply = smtp.rcpt(recipient)
@@ -196,7 +203,7 @@ class SMTPLink:
             self._drop()
             if not reused:
                 raise SMTPFailure(f"Connessione SMTP interrotta: {exc}", connection=True) from None
-            # An idle connection the server closed meanwhile: one fresh try.
+            # A connection the server ended meanwhile (idle too long, or its limit of messages): one fresh try.
             smtp = self._connect()
             try:
                 self._envelope(smtp, sender, recipient, data)
@@ -257,7 +264,22 @@ class _MailPolicy(EmailPolicy):
         return verbatim.encode("ascii") if verbatim is not None else super().fold_binary(name, value)
 
 
-MAIL_POLICY = _MailPolicy(linesep="\r\n")
+class _HeaderClasses(HeaderRegistry):
+    """The standard registry creates a new class for every header of every message; one per header
+    name is enough (a quarter of the time it takes to compose a digest)."""
+
+    def __init__(self):
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        if key not in self._made:
+            self._made[key] = super().__getitem__(name)
+        return self._made[key]
+
+
+MAIL_POLICY = _MailPolicy(linesep="\r\n", header_factory=_HeaderClasses())
 
 
 def mime_message(row: OutboxEmail) -> bytes:
@@ -333,45 +355,6 @@ def _move(row_id: int, source: str, target: str, **values) -> None:
                        .values(status=target, **values))
 
 
-def deliver(row: OutboxEmail, recipient: User | None, link: SMTPLink, worker: str) -> tuple[str, SMTPFailure | None]:
-    """Deliver a claimed row; commits as it goes (see the module docstring)."""
-    reason = cancel_reason(recipient, row)
-    if reason is not None:
-        row.move_to(OutboxStatus.cancelled)
-        row.last_error = reason
-        db.session.commit()
-        return Outcome.cancelled, None
-    if row.status == OutboxStatus.sending:  # an interrupted one, resent by choice (DIGEST_RESEND_INTERRUPTED)
-        row.move_to(OutboxStatus.pending)
-        db.session.flush()
-    _header, envelope = _sender()
-    row_id = row.id
-    try:
-        payload = mime_message(row)
-    except (ValueError, UnicodeError) as exc:  # e.g. an address the e-mail library refuses
-        failure = SMTPFailure(f"Messaggio non componibile: {exc}", permanent=True)
-        record_attempt_failure(row, failure.message, permanent=True)
-        db.session.commit()
-        return Outcome.failed, failure
-
-    def at_end_of_data() -> None:
-        _move(row_id, OutboxStatus.pending, OutboxStatus.sending, claimed_by=worker, claimed_at=utcnow())
-        db.session.commit()
-
-    try:
-        link.transmit(envelope, row.to_address, payload, at_end_of_data)
-    except SMTPFailure as failure:
-        if failure.ambiguous:
-            db.session.rollback()
-            return Outcome.interrupted, failure
-        record_attempt_failure(row, failure.message, permanent=failure.permanent)
-        db.session.commit()
-        return (Outcome.failed if row.status == OutboxStatus.failed else Outcome.retry), failure
-    _move(row_id, OutboxStatus.sending, OutboxStatus.sent, sent_at=utcnow())
-    db.session.commit()
-    return Outcome.sent, None
-
-
 def settle_interrupted(now: datetime) -> int:
     """`sending` rows older than the timeout: report them as failed (unless they are to be resent)."""
     if setting("DIGEST_RESEND_INTERRUPTED"):
@@ -391,25 +374,92 @@ _OUTCOME_COUNTERS = {Outcome.sent: "sent", Outcome.cancelled: "cancelled", Outco
                      Outcome.failed: "failed"}
 
 
-def deliver_due_row(run: DigestRun | MailRun, row_id: int, link: SMTPLink) -> bool:
-    """What both runs do with a due row: claim it (or count it skipped: another sender has it, or it
-    left meanwhile), deliver it, count the outcome, and give up on a server that keeps refusing
-    connections. Returns whether this run handled the row."""
-    claimed = claim_row(row_id)
-    if claimed is None:
-        db.session.rollback()
-        run.summary.skipped += 1
-        return False
-    outcome, failure = deliver(*claimed, link, run.worker)
-    counter = _OUTCOME_COUNTERS.get(outcome, "retry")
-    setattr(run.summary, counter, getattr(run.summary, counter) + 1)
-    if failure is not None and failure.connection:
-        run.connection_failures += 1
-        if run.connection_failures >= int(setting("DIGEST_SMTP_GIVE_UP_AFTER")):
-            run.summary.smtp_unreachable = failure.message
-    else:
-        run.connection_failures = 0
-    return True
+class Deliveries:
+    """One worker's deliveries for a whole run, shared by both commands.
+
+    One SMTP connection stays open from message to message (SMTPLink reconnects when the server has
+    dropped it). Each row is claimed with SKIP LOCKED just before its message goes out, and each
+    message costs ONE commit: the `sending` that must be durable before its final dot also records
+    the `sent` of the message before (step 3 of the module docstring)."""
+
+    def __init__(self, summary: MailSummary):
+        self.summary = summary
+        self.link = SMTPLink()
+        self.worker = worker_name()
+        self.connection_failures = 0
+        # Rows the server accepted whose `sent` is not committed yet: it goes with the next commit.
+        self.accepted: list[tuple[int, datetime]] = []
+
+    def commit(self) -> None:
+        for row_id, sent_at in self.accepted:
+            _move(row_id, OutboxStatus.sending, OutboxStatus.sent, sent_at=sent_at)
+        db.session.commit()
+        self.accepted.clear()
+
+    def close(self) -> None:
+        """Record what the server accepted and end the SMTP session (also when a run stops on an error)."""
+        try:
+            db.session.rollback()
+            self.commit()
+        finally:
+            self.link.close()
+
+    def deliver(self, row_id: int) -> bool:
+        """Claim a due row (or count it skipped: another sender has it, or it left meanwhile), deliver it,
+        count the outcome, and give up on a server that keeps refusing connections. Returns whether
+        this worker handled the row."""
+        claimed = claim_row(row_id)
+        if claimed is None:
+            db.session.rollback()
+            self.summary.skipped += 1
+            return False
+        outcome, failure = self._deliver(*claimed)
+        counter = _OUTCOME_COUNTERS.get(outcome, "retry")
+        setattr(self.summary, counter, getattr(self.summary, counter) + 1)
+        if failure is not None and failure.connection:
+            self.connection_failures += 1
+            if self.connection_failures >= int(setting("DIGEST_SMTP_GIVE_UP_AFTER")):
+                self.summary.smtp_unreachable = failure.message
+        else:
+            self.connection_failures = 0
+        return True
+
+    def _deliver(self, row: OutboxEmail, recipient: User | None) -> tuple[str, SMTPFailure | None]:
+        """Deliver a claimed row; commits as it goes (see the module docstring)."""
+        reason = cancel_reason(recipient, row)
+        if reason is not None:
+            row.move_to(OutboxStatus.cancelled)
+            row.last_error = reason
+            self.commit()
+            return Outcome.cancelled, None
+        if row.status == OutboxStatus.sending:  # an interrupted one, resent by choice (DIGEST_RESEND_INTERRUPTED)
+            row.move_to(OutboxStatus.pending)
+            db.session.flush()
+        _header, envelope = _sender()
+        row_id = row.id
+        try:
+            payload = mime_message(row)
+        except (ValueError, UnicodeError) as exc:  # e.g. an address the e-mail library refuses
+            failure = SMTPFailure(f"Messaggio non componibile: {exc}", permanent=True)
+            record_attempt_failure(row, failure.message, permanent=True)
+            self.commit()
+            return Outcome.failed, failure
+
+        def at_end_of_data() -> None:
+            _move(row_id, OutboxStatus.pending, OutboxStatus.sending, claimed_by=self.worker, claimed_at=utcnow())
+            self.commit()
+
+        try:
+            self.link.transmit(envelope, row.to_address, payload, at_end_of_data)
+        except SMTPFailure as failure:
+            if failure.ambiguous:
+                db.session.rollback()
+                return Outcome.interrupted, failure
+            record_attempt_failure(row, failure.message, permanent=failure.permanent)
+            self.commit()
+            return (Outcome.failed if row.status == OutboxStatus.failed else Outcome.retry), failure
+        self.accepted.append((row_id, utcnow()))
+        return Outcome.sent, None
 
 
 # --------------------------------------------------------------------------- a run
@@ -490,7 +540,16 @@ class Summary(MailSummary):
 ProgressFactory = Callable[[int], AbstractContextManager]
 
 
+def _leftover(now: datetime):
+    """Digests written earlier and due now: a retry after a failure, an admin's "send now", a run
+    that stopped midway."""
+    return _claimable(now) & (OutboxEmail.kind == OutboxKind.digest)
+
+
 class DigestRun:
+    """flask send-digests: deliver the digests left from earlier, then build the due ones a batch
+    of recipients at a time (one commit per batch) and deliver each batch before building the next."""
+
     def __init__(self, frequencies: tuple[str, ...] = FREQUENCIES, *, dry_run: bool = False,
                  limit: int | None = None, progress: ProgressFactory | None = None):
         self.frequencies = frequencies
@@ -498,10 +557,8 @@ class DigestRun:
         self.limit = limit
         self.progress = progress or (lambda length: nullcontext(None))
         self.summary = Summary(dry_run=dry_run)
-        self.worker = worker_name()
-        self.link: SMTPLink | None = None
+        self.deliveries: Deliveries | None = None
         self.handled = 0
-        self.connection_failures = 0
 
     def _stop(self) -> bool:
         return (self.limit is not None and self.handled >= self.limit) or self.summary.smtp_unreachable is not None
@@ -512,27 +569,17 @@ class DigestRun:
             self.summary.deadline_notices = emit_deadline_notices(now)
             self.summary.failed += settle_interrupted(now)
             db.session.commit()
-        leftovers = list(db.session.execute(
-            select(OutboxEmail.id).where(_claimable(now), OutboxEmail.kind == OutboxKind.digest)
-            .order_by(OutboxEmail.id)).scalars())
-        candidates = due_recipient_ids(self.frequencies, now)
+        size = int(setting("DIGEST_BATCH_SIZE"))
+        leftovers = db.session.execute(select(func.count()).select_from(OutboxEmail).where(_leftover(now))).scalar_one()
+        due = due_recipient_count(self.frequencies, now)
         db.session.rollback()
-        self.link = SMTPLink()
+        self.deliveries = Deliveries(self.summary)
         try:
-            with self.progress(len(leftovers) + len(candidates)) as bar:
-                for row_id in leftovers:
-                    if self._stop():
-                        break
-                    self._retry(row_id)
-                    bar and bar.update(1)
-                for index, user_id in enumerate(candidates):
-                    if self._stop():
-                        self.summary.postponed = len(candidates) - index
-                        break
-                    self._build_and_send(user_id, now)
-                    bar and bar.update(1)
+            with self.progress(leftovers + due) as bar:
+                self._send_leftovers(now, size, bar)
+                self._build_and_send(now, size, due, bar)
         finally:
-            self.link.close()
+            self.deliveries.close()
         if not self.dry_run:
             self.summary.waiting = db.session.execute(
                 select(func.count()).select_from(OutboxEmail)
@@ -540,52 +587,69 @@ class DigestRun:
             db.session.rollback()
         return self.summary
 
-    def _retry(self, row_id: int) -> None:
+    def _send_leftovers(self, now: datetime, size: int, bar) -> None:
+        after = 0
+        while not self._stop():
+            row_ids = db.session.execute(select(OutboxEmail.id).where(_leftover(now), OutboxEmail.id > after)
+                                         .order_by(OutboxEmail.id).limit(size)).scalars().all()
+            db.session.rollback()
+            if not row_ids:
+                return
+            after = row_ids[-1]
+            for row_id in row_ids:
+                if self._stop():
+                    return
+                self._deliver(row_id)
+                bar and bar.update(1)
+
+    def _build_and_send(self, now: datetime, size: int, due: int, bar) -> None:
+        after = processed = 0
+        while not self._stop():
+            # What the server accepted is recorded before the batch takes its time (docs/digests.md).
+            self.deliveries.commit()
+            wanted = size if self.limit is None else min(size, self.limit - self.handled)
+            user_ids, row_ids = self._build(now, after, wanted)
+            if not user_ids:
+                return
+            after = user_ids[-1]
+            processed += len(user_ids)
+            bar and bar.update(len(user_ids) - len(row_ids))
+            for index, row_id in enumerate(row_ids):
+                if self._stop():
+                    self.summary.postponed += len(row_ids) - index
+                    break
+                self._deliver(row_id)
+                bar and bar.update(1)
+        self.summary.postponed += max(due - processed, 0)
+
+    def _build(self, now: datetime, after: int, size: int) -> tuple[list[int], list[int]]:
+        """The next batch of due recipients (after the id `after`), claimed, and their digests written
+        with their notifications marked in ONE commit. Returns the recipients' ids and the outbox rows
+        written; a dry run writes nothing and returns no rows."""
+        users = due_recipients(self.frequencies, now, after=after, size=size, lock=not self.dry_run)
+        user_ids = [user.id for user in users]
+        if not users:
+            db.session.rollback()
+            return [], []
+        if self.dry_run:
+            digests = DigestBatch(users, pending_notifications_of(user_ids), now).digests()
+            self.summary.previews += [(digest.recipient.email, digest.subject) for digest in digests]
+            self.summary.built += len(digests)
+            self.summary.skipped += len(users) - len(digests)
+            self.handled += len(digests)
+            db.session.rollback()
+            return user_ids, []
+        row_ids, skipped = write_digests(users, now)
+        db.session.commit()
+        self.summary.built += len(row_ids)
+        self.summary.skipped += skipped
+        return user_ids, row_ids
+
+    def _deliver(self, row_id: int) -> None:
         if self.dry_run:
             self.summary.retry += 1
             self.handled += 1
-            return
-        self._send(row_id)
-
-    def _build_and_send(self, user_id: int, now: datetime) -> None:
-        if self.dry_run:
-            user = db.session.get(User, user_id)
-            key = period_key(user.digest_frequency, now)
-            digest = build_digest(user, user.digest_frequency, key, pending_notifications(user_id), now)
-            db.session.rollback()
-            if digest.is_empty:
-                self.summary.skipped += 1
-            else:
-                self.summary.built += 1
-                self.handled += 1
-                self.summary.previews.append((user.email, digest.subject))
-            return
-        user = lock_due_recipient(user_id, self.frequencies, now)
-        if user is None:
-            db.session.rollback()
-            self.summary.skipped += 1
-            return
-        key = period_key(user.digest_frequency, now)
-        digest = build_digest(user, user.digest_frequency, key, pending_notifications(user_id), now)
-        if digest.is_empty:
-            # Everything pending is no longer visible to them: consumed, no empty e-mail.
-            consume_notifications(digest.notification_ids, now)
-            db.session.commit()
-            self.summary.skipped += 1
-            return
-        try:
-            row_id = store_digest(digest, now).id
-            db.session.commit()
-        except IntegrityError:
-            # Another worker wrote this period's digest first.
-            db.session.rollback()
-            self.summary.skipped += 1
-            return
-        self.summary.built += 1
-        self._send(row_id)
-
-    def _send(self, row_id: int) -> None:
-        if deliver_due_row(self, row_id, self.link):
+        elif self.deliveries.deliver(row_id):
             self.handled += 1
 
 
@@ -600,8 +664,6 @@ class MailRun:
         self.limit = limit
         self.stop = stop or (lambda: False)  # asked between two e-mails (SIGTERM in --loop mode)
         self.summary = MailSummary()
-        self.worker = worker_name()
-        self.connection_failures = 0
 
     def run(self) -> MailSummary:
         now = utcnow()
@@ -614,16 +676,13 @@ class MailRun:
         db.session.rollback()
         if not due:
             return self.summary
-        link = SMTPLink()
+        deliveries = Deliveries(self.summary)
         try:
             for index, row_id in enumerate(due):
                 if self.summary.smtp_unreachable is not None or self.stop():
                     self.summary.postponed = len(due) - index
                     break
-                self._send(row_id, link)
+                deliveries.deliver(row_id)
         finally:
-            link.close()
+            deliveries.close()
         return self.summary
-
-    def _send(self, row_id: int, link: SMTPLink) -> None:
-        deliver_due_row(self, row_id, link)

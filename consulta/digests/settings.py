@@ -29,6 +29,8 @@ DEFAULTS: dict[str, int | bool | str | None] = {
     "MAIL_RETRY_BASE_SECONDS": 30,
     # `flask send-mail --loop`: seconds between two looks at the outbox.
     "MAIL_SEND_INTERVAL": 5,
+    # send-digests builds the digests of this many recipients at a time, in one transaction.
+    "DIGEST_BATCH_SIZE": 200,
     # After this many consecutive connection failures the run stops trying: the rest stays pending.
     "DIGEST_SMTP_GIVE_UP_AFTER": 3,
     # The mailto: half of List-Unsubscribe; empty means the sender's address.

@@ -19,6 +19,19 @@ from tests.conftest import ROOT, SMTPSink, free_port
 
 
 @pytest.fixture
+def followers(app, create_user, create_tavolo, create_follow, create_proposal):
+    """`n` participants following a tavolo where a new proposal was just published."""
+    def make(n: int, prefix: str = "p"):
+        tavolo = create_tavolo(slug=f"tavolo-{prefix}", title=f"Tavolo {prefix}")
+        people = [create_user(email=f"{prefix}{i}@example.org") for i in range(n)]
+        for person in people:
+            create_follow(person, tavolo=tavolo)
+        create_proposal(tavolo, create_user(email=f"autore-{prefix}@example.org"), title="Servizio di sollievo")
+        return people
+    return make
+
+
+@pytest.fixture
 def send_digests(app):
     """Run `flask send-digests` in-process on `app` (or another app from make_app)."""
     def run(*args, on=None):
@@ -84,6 +97,33 @@ class RefusingSink(SMTPSink):
         if self.code == 451:
             return "451 4.3.0 Mailbox temporarily unavailable"
         return "550 5.1.1 Mailbox does not exist"
+
+
+@dataclass
+class DroppingSink(SMTPSink):
+    """Ends each connection after `per_connection` messages, as relays do: it closes the connection
+    after the 250 (`how="close"`), or answers the next MAIL FROM with 421 and closes it (`how="421"`)."""
+
+    per_connection: int = 3
+    how: str = "close"
+
+    def _full(self, session) -> bool:
+        with self._lock:
+            return self.peers.count(session.peer) >= self.per_connection
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.how == "421" and self._full(session):
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 4.7.0 Too many messages on this connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.how == "close" and self._full(session):
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return answer
 
 
 @pytest.fixture
