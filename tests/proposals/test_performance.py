@@ -11,6 +11,7 @@ from consulta.comments.models import Comment
 from consulta.core.db import utcnow
 from consulta.extensions import db
 from consulta.proposals.models import Proposal
+from consulta.stats.recount import recount
 from consulta.votes.models import Vote
 
 
@@ -45,6 +46,7 @@ def fill(tavolo, authors, organisation, objective, count: int) -> int:
                           "voter_id": authors[k].id, "category": "citizen", "value": value})
     db.session.execute(insert(Comment), comments)
     db.session.execute(insert(Vote), votes)
+    recount()  # rows inserted in bulk, around the operations that keep the counters
     db.session.commit()
     return ids[-1]
 
