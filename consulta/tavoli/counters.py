@@ -35,7 +35,8 @@ def take_part(tavolo_id: int, user_id: int | None, delta: int) -> None:
     else:
         statement = (update(table).where(table.c.tavolo_id == tavolo_id, table.c.user_id == user_id)
                      .values(contributions=table.c.contributions + delta))
-    now = db.session.execute(statement.returning(table.c.contributions)).scalar_one_or_none()
+    with db.session.no_autoflush:  # as bump(): only this row, whatever the operation has half-made
+        now = db.session.execute(statement.returning(table.c.contributions)).scalar_one_or_none()
     if now is None:
         return
     before = now - delta
