@@ -94,6 +94,8 @@ class Config:
     FLAGS_TO_HIDE = 3
     PROPOSALS_PER_PAGE = 20
     MAX_PER_PAGE = 100
+    # Top-level comments shown at once on a proposal or objective page (each with its replies).
+    COMMENTS_PER_PAGE = 50
 
     # Every e-mail goes through the outbox (docs/mail.md): SMTP socket timeout in seconds, attempts
     # and first retry delay of immediate e-mails, pause of `flask send-mail --loop`.

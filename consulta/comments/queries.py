@@ -1,26 +1,32 @@
 """Comment threads shown on proposal and objective pages.
 
 Contract used by the proposal and objective pages:
-    thread = comment_thread(subject, current_user)      # subject: Proposal or Objective
-    {% include "comments/_thread.html" %}               # reads `thread` and `subject`
+    thread = comment_thread(subject, current_user, request.args)   # subject: Proposal or Objective
+    {% include "comments/_thread.html" %}                          # reads `thread` and `subject`
 
-A thread costs a fixed number of queries whatever its size: one for the comments
-(authors and organisations joined), one for the stance counts (GROUP BY), and at
-most one for the tavolo's facilitators.
+A thread is shown a page at a time: COMMENTS_PER_PAGE top-level comments, oldest
+first, each with its replies; "Commenti successivi" leads on by keyset (the `dopo`
+cursor, consulta.core.keyset), so a late page costs what the first costs. A page
+costs a fixed number of queries whatever the thread's size: one for its comments
+(the page cut on the index, replies and authors with it), one for the stance
+counts (GROUP BY), and at most one for the tavolo's facilitators.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import abort, url_for
+from flask import abort, current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
+from consulta.core import keyset
 from consulta.core.errors import abort_with
 from consulta.core.permissions import facilitates, is_authenticated
 from consulta.core.views import require
@@ -130,6 +136,9 @@ class CommentThread:
     organisation: Any = None
     # Comments the viewer has already flagged (the "Segnala" link becomes a note).
     flagged_ids: set[int] = field(default_factory=set)
+    # The `dopo` value of the next page of comments, and whether this page is not the first.
+    next_cursor: str | None = None
+    later_page: bool = False
 
     @property
     def stances(self) -> list[tuple[str, str, int]]:
@@ -169,23 +178,70 @@ def comment_post_url(subject: Any) -> str:
     return url_for("comments.comment_on_objective", objective_id=subject.id)
 
 
-def comment_thread(subject, user) -> CommentThread:
+CURSOR = "comments"
+
+
+def per_page() -> int:
+    return int(current_app.config["COMMENTS_PER_PAGE"])
+
+
+def _visible_to(user, subject) -> list:
+    """Comments awaiting moderation are seen by their author and the moderators only."""
     from consulta.comments.models import Comment
     from consulta.proposals.models import Visibility
 
-    stmt = (
+    if facilitates(user, subject.tavolo):
+        return []
+    if is_authenticated(user):
+        return [or_(Comment.visibility != Visibility.pending, Comment.author_id == user.id)]
+    return [Comment.visibility != Visibility.pending]
+
+
+def comment_url(comment) -> str:
+    """The page of the comment's subject where the comment is shown, at the comment: the thread's first
+    page, or a later one that starts with the comment's top-level comment."""
+    from consulta.comments.models import Comment
+    from consulta.proposals.models import Visibility
+
+    subject = comment.subject
+    top = comment.parent if comment.parent_id is not None else comment
+    keys = (Comment.created_at, Comment.id)
+    before = db.session.execute(
+        select(*keys).where(subject_column(Comment, subject), Comment.parent_id.is_(None),
+                            Comment.visibility != Visibility.pending,
+                            keyset.after(keys, (top.created_at, top.id)))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(per_page())
+    ).all()
+    url = subject_url(subject)
+    if len(before) == per_page():
+        url += "?" + urlencode({keyset.PARAM: keyset.encode(CURSOR, 2, before[0])})
+    return f"{url}#commento-{comment.id}"
+
+
+def comment_thread(subject, user, args=None) -> CommentThread:
+    from consulta.comments.models import Comment
+
+    cursor = None
+    raw = (args or {}).get(keyset.PARAM)
+    if raw is not None:
+        cursor = keyset.decode(CURSOR, raw.strip(), (datetime, int))
+        if cursor is None:
+            abort_with(400, _("Il collegamento ai commenti successivi non è valido: ricomincia dai primi."))
+    size = per_page()
+    # The page's top-level comments (one more, to know whether a next page exists), cut on the index.
+    tops = (select(Comment.id)
+            .where(subject_column(Comment, subject), Comment.parent_id.is_(None), *_visible_to(user, subject))
+            .order_by(Comment.created_at, Comment.id).limit(size + 1))
+    if cursor is not None:
+        tops = tops.where(keyset.after((Comment.created_at, Comment.id), cursor.values, descending=False))
+    tops = tops.subquery()
+    comments = db.session.execute(
         select(Comment)
-        .where(subject_column(Comment, subject))
+        .where(subject_column(Comment, subject), *_visible_to(user, subject),
+               or_(Comment.id.in_(select(tops.c.id)), Comment.parent_id.in_(select(tops.c.id))))
         .options(joinedload(Comment.author), joinedload(Comment.organisation))
         .order_by(Comment.created_at, Comment.id)
-    )
-    if not facilitates(user, subject.tavolo):
-        # Comments awaiting moderation are seen by their author only.
-        if is_authenticated(user):
-            stmt = stmt.where(or_(Comment.visibility != Visibility.pending, Comment.author_id == user.id))
-        else:
-            stmt = stmt.where(Comment.visibility != Visibility.pending)
-    comments = db.session.execute(stmt).unique().scalars().all()
+    ).unique().scalars().all()
 
     nodes: dict[int, CommentNode] = {}
     replies: list[Comment] = []
@@ -196,8 +252,15 @@ def comment_thread(subject, user) -> CommentThread:
             replies.append(comment)
     for reply in replies:
         node = nodes.get(reply.parent_id)
-        if node is not None:  # a reply under a parent this user may not see stays out too
+        if node is not None:
             node.replies.append(reply)
+    shown = list(nodes.values())
+    next_cursor = None
+    if len(shown) > size:
+        shown = shown[:size]
+        last = shown[-1].comment
+        next_cursor = keyset.encode(CURSOR, (cursor.page if cursor else 1) + 1, [last.created_at, last.id])
+    comments = [c for node in shown for c in (node.comment, *node.replies)]
 
     counts = stance_counts(subject)
     refusal = comment_refusal(subject, user)
@@ -209,7 +272,7 @@ def comment_thread(subject, user) -> CommentThread:
     can_comment = refusal is None
     return CommentThread(
         subject=subject,
-        comments=list(nodes.values()),
+        comments=shown,
         total=sum(counts.values()),
         stance_counts={k: v for k, v in counts.items() if k is not None},
         can_comment=can_comment,
@@ -219,4 +282,6 @@ def comment_thread(subject, user) -> CommentThread:
         pre_moderated=subject.tavolo.moderation == "pre",
         organisation=user.represented_organisation if can_comment else None,
         flagged_ids=flagged_ids,
+        next_cursor=next_cursor,
+        later_page=cursor is not None,
     )

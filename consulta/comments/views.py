@@ -15,17 +15,13 @@ from sqlalchemy.orm import joinedload
 from consulta.comments import bp, operations
 from consulta.comments.forms import CommentEditForm, CommentForm
 from consulta.comments.models import Comment
-from consulta.comments.queries import comment_refusal, refuse, subject_url
+from consulta.comments.queries import comment_refusal, comment_url, refuse, subject_url
 from consulta.core.errors import abort_with
 from consulta.core.submissions import remember
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
 from consulta.proposals.models import Proposal, Visibility
 from consulta.tavoli.models import Objective
-
-
-def comment_anchor(comment: Comment) -> str:
-    return f"{subject_url(comment.subject)}#commento-{comment.id}"
 
 
 @bp.post("/proposte/<int:proposal_id>/commenti")
@@ -60,7 +56,7 @@ def _post_comment(subject: Any):
     except operations.CommentRefused as refused:
         db.session.rollback()
         return _parent_refused(subject, form, refused.message, refused.status)
-    remember(form, comment, comment_anchor(comment))
+    remember(form, comment, comment_url(comment))
     db.session.commit()
     if comment.visibility == Visibility.pending:
         flash(_("Il tuo commento è in attesa di moderazione: sarà visibile a tutti dopo l'approvazione."), "info")
@@ -68,7 +64,7 @@ def _post_comment(subject: Any):
         flash(_("Risposta pubblicata."), "success")
     else:
         flash(_("Commento pubblicato."), "success")
-    return redirect(comment_anchor(comment))
+    return redirect(comment_url(comment))
 
 
 def _parent_refused(subject: Any, form: CommentForm, message: str, status: int):
@@ -132,7 +128,7 @@ def edit(comment_id: int):
         operations.edit_comment(comment, current_user, body=form.body.data, stance=form.stance_value)
         db.session.commit()
         flash(_("Commento modificato."), "success")
-        return redirect(comment_anchor(comment))
+        return redirect(comment_url(comment))
     if not _is_post() and form.stance.data is None:
         form.stance.data = ""
     status = 400 if _is_post() else 200
@@ -158,4 +154,4 @@ def delete(comment_id: int):
     operations.delete_comment(comment, current_user)
     db.session.commit()
     flash(_("Commento eliminato: al suo posto compare «commento rimosso» e le risposte restano."), "success")
-    return redirect(comment_anchor(comment))
+    return redirect(comment_url(comment))

@@ -1,8 +1,8 @@
 """Keyset pagination: "next page" links that say where the page ended, so that page N costs what
 page 1 costs.
 
-A list ordered by keys (k1, …, kn) descending, the last one unique (the id), shows as its next
-page the rows after the last one shown: `(k1, …, kn) < (v1, …, vn)`, which an index on
+A list ordered by keys (k1, …, kn) descending (or ascending), the last one unique (the id), shows as its
+next page the rows after the last one shown: `(k1, …, kn) < (v1, …, vn)`, which an index on
 (…, k1, …, kn) answers by reading one page of it however deep it is, where OFFSET reads and
 throws away every row before. The position travels in the link's `dopo` parameter with the page's
 number, signed (itsdangerous), so it is opaque and cannot be forged into another query: a cursor
@@ -77,9 +77,10 @@ def decode(name: str, token: str, kinds: Sequence[type]) -> Cursor | None:
         return None
 
 
-def after(keys: Sequence[Any], values: Sequence[Any]) -> ColumnElement[bool]:
-    """The rows after `values` in the descending order of `keys`."""
-    return tuple_(*keys) < tuple_(*(literal(v, type_=k.type) for k, v in zip(keys, values, strict=True)))
+def after(keys: Sequence[Any], values: Sequence[Any], *, descending: bool = True) -> ColumnElement[bool]:
+    """The rows after `values` in the order of `keys` (all descending, or all ascending)."""
+    row = tuple_(*(literal(v, type_=k.type) for k, v in zip(keys, values, strict=True)))
+    return tuple_(*keys) < row if descending else tuple_(*keys) > row
 
 
 class Page(Pagination):

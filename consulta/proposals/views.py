@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -152,7 +152,7 @@ def show(proposal_id):
         objective_url=objective_url(proposal.tavolo, proposal.objective_id) if proposal.objective_id else None,
         following=_is_following(proposal),
         follow_form=FollowForm(),
-        thread=comment_thread(proposal, current_user),
+        thread=comment_thread(proposal, current_user, request.args),
         panel=vote_panel(proposal, current_user),
         moderator=moderator,
         flags=open_flags_of(proposal) if moderator else [],

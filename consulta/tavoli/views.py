@@ -159,7 +159,7 @@ def objective(slug: str, objective_id: int):
     ).unique().scalars())
     return render_template(
         "tavoli/objective.html", tavolo=tavolo, objective=objective, revisions=revisions, subject=objective,
-        thread=comment_thread(objective, current_user), panel=vote_panel(objective, current_user),
+        thread=comment_thread(objective, current_user, request.args), panel=vote_panel(objective, current_user),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -515,21 +516,30 @@ def test_thread_costs_the_same_queries_for_5_and_200_comments(
         db.session.commit()
         return subject
 
-    def cost(subject):
-        with app.test_request_context("/"):
+    def cost(subject, query=""):
+        with app.test_request_context(f"/{query}"):
+            from flask import request
+
             g.pop("_login_user", None)
             login_user(cast.participant)
             db.session.expire_all()
             with count_queries() as counter:
                 html = render_template_string('{% include "comments/_thread.html" %}',
-                                              thread=comment_thread(subject, current_user), subject=subject)
+                                              thread=comment_thread(subject, current_user, request.args),
+                                              subject=subject)
             return counter.count, html
 
     small, large = build(5), build(200)
     small_cost, _ = cost(small)
     large_cost, html = cost(large)
-    assert html.count('class="comment"') == 200 + 67
-    assert small_cost == large_cost
+    # A page: the first 50 comments, with their replies (one in three has one), then the link to the next.
+    assert html.count('class="comment"') == 50 + 17
+    later = re.search(r'href="/(\?dopo=[^"#]+)#commenti" rel="next"', html).group(1)
+    later_cost, later_html = cost(large, later)
+    assert later_html.count('class="comment"') == 50 + 17
+    shown = [set(re.findall(r'<article class="comment" id="commento-(\d+)"', page)) for page in (html, later_html)]
+    assert not shown[0] & shown[1]
+    assert small_cost == large_cost == later_cost
     assert large_cost <= 8
 
 
