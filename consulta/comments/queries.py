@@ -221,12 +221,8 @@ def comment_url(comment) -> str:
 def comment_thread(subject, user, args=None) -> CommentThread:
     from consulta.comments.models import Comment
 
-    cursor = None
-    raw = (args or {}).get(keyset.PARAM)
-    if raw is not None:
-        cursor = keyset.decode(CURSOR, raw.strip(), (datetime, int))
-        if cursor is None:
-            abort_with(400, _("Il collegamento ai commenti successivi non è valido: ricomincia dai primi."))
+    cursor = keyset.read(args or {}, CURSOR, (datetime, int),
+                         _("Il collegamento ai commenti successivi non è valido: ricomincia dai primi."))
     size = per_page()
     # The page's top-level comments (one more, to know whether a next page exists), cut on the index.
     tops = (select(Comment.id)

@@ -9,7 +9,9 @@ number, signed (itsdangerous), so it is opaque and cannot be forged into another
 that is not ours, or not for this list and order, is refused with a 400.
 
 Page numbers stay (the pager), read with OFFSET on the narrow index; `Page` is the pagination the
-pager macro reads, for rows a list has fetched itself.
+pager macro reads, with the cursor of its next page. `paginate()` does both for a list of one model
+(as db.paginate does, plus the cursor); lists that cut their pages themselves (the tavolo's
+proposals, comment threads) use `read()`, `after()` and `encode()`.
 """
 
 from __future__ import annotations
@@ -19,14 +21,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
+from flask import abort, current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import ColumnElement, literal, tuple_
+from sqlalchemy import ColumnElement, func, literal, select, tuple_
 
 from consulta.core.db import DB_INT_MAX
+from consulta.core.errors import abort_with
+from consulta.core.input_guard import page_number
+from consulta.extensions import db
 
 PARAM = "dopo"
+INVALID = _l("Il collegamento alla pagina successiva non è valido: ricomincia dalla prima pagina.")
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,18 @@ def decode(name: str, token: str, kinds: Sequence[type]) -> Cursor | None:
         return None
 
 
+def read(args, name: str, kinds: Sequence[type], message: str | None = None) -> Cursor | None:
+    """The cursor the `dopo` parameter of `args` carries for the list `name`, None without one; 400 if it
+    is not a cursor of this list."""
+    raw = args.get(PARAM)
+    if raw is None:
+        return None
+    cursor = decode(name, raw.strip(), kinds)
+    if cursor is None:
+        abort_with(400, str(message or INVALID))
+    return cursor
+
+
 def after(keys: Sequence[Any], values: Sequence[Any], *, descending: bool = True) -> ColumnElement[bool]:
     """The rows after `values` in the order of `keys` (all descending, or all ascending)."""
     row = tuple_(*(literal(v, type_=k.type) for k, v in zip(keys, values, strict=True)))
@@ -84,13 +103,41 @@ def after(keys: Sequence[Any], values: Sequence[Any], *, descending: bool = True
 
 
 class Page(Pagination):
-    """The pagination the pager macro reads, for a page of rows the list has fetched itself."""
+    """The pagination the pager macro reads, for a page of rows the list has fetched itself, with the
+    `dopo` value of its next page (`next_cursor`) when there is one."""
 
     def __init__(self, *, page: int, per_page: int, items: list[Any], total: int):
         super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False, items=items, total=total)
+        self.next_cursor: str | None = None
+
+    def follow(self, name: str, values: Sequence[Any]) -> None:
+        """Offer the next page, after the row whose keys are `values` (the last shown)."""
+        if self.has_next:
+            self.next_cursor = encode(name, self.page + 1, values)
 
     def _query_items(self) -> list[Any]:
         return self._query_args["items"]
 
     def _query_count(self) -> int:
         return self._query_args["total"]
+
+
+def paginate(statement: Any, keys: Sequence[Any], *, name: str, per_page: int, page_param: str = "pagina",
+             error_out: bool = True) -> Page:
+    """A page of `statement` (rows of one model) in the descending order of `keys`, the last unique: by
+    its number (`page_param`, OFFSET), or after the cursor of a "next page" link. As db.paginate, it
+    counts the rows for the pager (one statement), reads the page (another), and answers 404 for an
+    empty page past the first unless `error_out` is False."""
+    # The Python type of each key (through a TypeDecorator such as UTCDateTime, to what it stores).
+    cursor = read(request.args, name, tuple(getattr(key.type, "impl", key.type).python_type for key in keys))
+    page = cursor.page if cursor is not None else page_number(page_param)
+    cut = statement.order_by(None).order_by(*(key.desc() for key in keys)).limit(per_page)
+    cut = cut.where(after(keys, cursor.values)) if cursor is not None else cut.offset((page - 1) * per_page)
+    items = list(db.session.execute(cut).unique().scalars())
+    if not items and page != 1 and error_out:
+        abort(404)
+    total = db.session.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
+    result = Page(page=page, per_page=per_page, items=items, total=total)
+    if len(items) == per_page:
+        result.follow(name, [getattr(items[-1], key.key) for key in keys])
+    return result

@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from consulta.comments.models import Comment
+from consulta.core import keyset
 from consulta.core.audit import AuditEvent
 from consulta.core.permissions import is_admin, is_authenticated, is_facilitator
 from consulta.extensions import db
@@ -372,10 +373,11 @@ def _describe(events: list[AuditEvent], viewer) -> list[LogEntry]:
     return entries
 
 
-def moderation_log(tavolo: Tavolo, viewer, *, page: int = 1, per_page: int = LOG_PER_PAGE):
-    """One page of the tavolo's public moderation log and its entries."""
-    pagination = db.paginate(_log_statement(tavolo), page=page, per_page=per_page, max_per_page=per_page,
-                             error_out=False)
+def moderation_log(tavolo: Tavolo, viewer, *, per_page: int = LOG_PER_PAGE):
+    """One page of the tavolo's public moderation log (by number, or after a "next page" cursor) and its
+    entries."""
+    pagination = keyset.paginate(_log_statement(tavolo), (AuditEvent.at, AuditEvent.id), name="moderation-log",
+                                 per_page=per_page, page_param="page", error_out=False)
     return pagination, _describe(list(pagination.items), viewer)
 
 

@@ -180,16 +180,6 @@ def text_readable_by(user, tavolo):
     return not_hidden
 
 
-def _cursor(args, sort: str) -> keyset.Cursor | None:
-    raw = args.get(keyset.PARAM)
-    if raw is None:
-        return None
-    cursor = keyset.decode(f"proposals.{sort}", raw.strip(), SORT_KEY_TYPES[sort])
-    if cursor is None:
-        abort_with(400, str(_l("Il collegamento alla pagina successiva non è valido: ricomincia dalla prima pagina.")))
-    return cursor
-
-
 def _card_columns():
     """What a card shows (not the text, not the answer), and the names of who proposed it."""
     return (
@@ -213,7 +203,7 @@ def proposal_listing(tavolo, args, user, objectives: list[Objective] | None = No
     state = _choice(args, "stato", STATE_FILTERS, str(_l("Lo stato scelto non esiste.")))
     category = _choice(args, "categoria", CATEGORIES, str(_l("La categoria scelta non esiste.")))
     sort = _choice(args, "ordine", SORTS, str(_l("L'ordinamento scelto non esiste."))) or DEFAULT_SORT
-    cursor = _cursor(args, sort)
+    cursor = keyset.read(args, f"proposals.{sort}", SORT_KEY_TYPES[sort])
     page = cursor.page if cursor is not None else page_number("page")
     raw_query = args.get("q") or ""
     if len(raw_query) > SEARCH_MAX:
@@ -279,10 +269,8 @@ def proposal_listing(tavolo, args, user, objectives: list[Objective] | None = No
                           objective_url=objective_url(tavolo, p.objective_id) if p.objective_id in titles else None)
              for p in proposals]
     pagination = keyset.Page(page=page, per_page=per_page, items=items, total=total)
-    next_cursor = None
-    if pagination.has_next and len(proposals) == per_page:
-        last = proposals[-1]
-        next_cursor = keyset.encode(f"proposals.{sort}", page + 1, [getattr(last, key.key) for key in keys])
+    if len(proposals) == per_page:
+        pagination.follow(f"proposals.{sort}", [getattr(proposals[-1], key.key) for key in keys])
 
     params = {
         "stato": state, "obiettivo": str(objective_id) if objective_id is not None else "",
@@ -292,7 +280,6 @@ def proposal_listing(tavolo, args, user, objectives: list[Objective] | None = No
         items=items,
         total=total,
         pagination=pagination,
-        next_cursor=next_cursor,
         params=params,
         objectives=choices,
         state_choices=[(s, str(STATE_LABELS[s])) for s in STATE_FILTERS

@@ -1,5 +1,6 @@
 """listing keys and counters: proposal.listed_at, votes_for_count, comments_count with an index per
-order of the tavolo's list; the tavolo's figures (tavolo.*_count) and tavolo_participant
+order of the tavolo's list; the tavolo's figures (tavolo.*_count) and tavolo_participant; the
+notifications page's index
 
 Revision ID: c4e8a17b2d53
 Revises: b7c1e0a4d2f9
@@ -68,6 +69,7 @@ def upgrade():
         sa.PrimaryKeyConstraint("tavolo_id", "user_id", name=op.f("pk_tavolo_participant")),
     )
     op.create_index(op.f("ix_tavolo_participant_user_id"), "tavolo_participant", ["user_id"])
+    op.create_index("ix_notification_user_created", "notification", ["user_id", "created_at", "id"])
     op.execute(
         "INSERT INTO tavolo_participant (tavolo_id, user_id, contributions) "
         "SELECT tavolo_id, user_id, count(*) FROM ("
@@ -86,6 +88,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_notification_user_created", table_name="notification")
     op.drop_index(op.f("ix_tavolo_participant_user_id"), table_name="tavolo_participant")
     op.drop_table("tavolo_participant")
     for name in TAVOLO_COUNTERS:
