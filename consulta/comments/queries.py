@@ -248,7 +248,7 @@ def comment_thread(subject, user, args=None) -> CommentThread:
             replies.append(comment)
     for reply in replies:
         node = nodes.get(reply.parent_id)
-        if node is not None:
+        if node is not None:  # a reply under a parent this user may not see stays out too
             node.replies.append(reply)
     shown = list(nodes.values())
     next_cursor = None

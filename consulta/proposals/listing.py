@@ -126,8 +126,6 @@ class ProposalListing:
     items: list[ProposalCard] = field(default_factory=list)
     total: int = 0
     pagination: Any = None
-    # The `dopo` value of the next page's link (keyset), when there is a next page.
-    next_cursor: str | None = None
     # The validated parameters, as strings for the filter form ("" = not set).
     params: dict[str, str] = field(default_factory=dict)
     objectives: list[tuple[int, str]] = field(default_factory=list)
