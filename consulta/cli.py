@@ -1,4 +1,4 @@
-"""flask commands: create-admin, demo, rerender-text."""
+"""flask commands: create-admin, demo, rerender-text; the domains' own (digests, meetings, stats) are registered here."""
 
 from __future__ import annotations
 
@@ -83,3 +83,7 @@ def register(app: Flask) -> None:
     from consulta.meetings.cli import register as register_meetings
 
     register_meetings(app)
+
+    from consulta.stats.cli import register as register_stats
+
+    register_stats(app)

@@ -30,6 +30,7 @@ from consulta.moderation import operations as moderation
 from consulta.organisations.models import Membership, Organisation
 from consulta.plan.models import Plan
 from consulta.proposals import operations as proposals_ops
+from consulta.proposals.models import count_on_proposal
 from consulta.tavoli import operations as tavoli_ops
 from consulta.tavoli.models import Tavolo
 from consulta.votes import operations as votes_ops
@@ -351,6 +352,8 @@ def insert_ballots(app):
                  "created_at": now, "updated_at": now} for category, value in ballots]
         if rows:
             db.session.execute(insert(Vote), rows)
+        if kind == "proposal":  # as cast_vote counts them (no voter: no participant)
+            count_on_proposal(subject.id, votes_for=sum(row["value"] == "for" for row in rows))
         if commit:
             db.session.commit()
 

@@ -94,3 +94,33 @@ def test_upgrade_downgrade_upgrade_and_models_match(migration_app):
     upgrade()
     assert _tables() == set(db.metadata.tables)
     assert _diff() == []
+
+
+def test_the_counters_are_filled_from_the_rows_already_there(migration_app):
+    """Up to the revision before the counters, then the demo's rows, then up again: each counter holds
+    what recounting gives (the demo as the operations built it, on the current schema, is the truth)."""
+    from consulta.demo import load_demo
+    from consulta.stats.recount import recount
+
+    upgrade()
+    load_demo()
+    db.session.commit()
+    counters = {"proposal": ("listed_at", "votes_for_count", "comments_count"),
+                "tavolo": ("proposals_count", "comments_count", "participants_count", "register_count",
+                           "answered_count", "listed_count")}
+
+    def snapshot():
+        with db.engine.connect() as conn:
+            return {table: conn.execute(sa.text(f"SELECT id, {', '.join(columns)} FROM {table} ORDER BY id")).all()
+                    for table, columns in counters.items()}
+
+    built = snapshot()
+    corrected = recount()
+    assert (corrected.proposals, corrected.tavoli) == (0, 0)
+    db.session.commit()
+    db.session.remove()
+
+    downgrade(revision="b7c1e0a4d2f9")
+    upgrade()
+
+    assert snapshot() == built

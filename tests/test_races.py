@@ -1,6 +1,7 @@
 """Races, with real threads against a live server on PostgreSQL: a double click stores one proposal, two
 facilitators answering or approving at once make one act and one 409, flags crossing the threshold hide
-once, a vote racing its own withdrawal never answers 500.
+once, a vote racing its own withdrawal never answers 500, people voting and commenting at once are all
+counted on the proposal and the tavolo.
 
 To make a race certain rather than likely, a connection outside the app holds the contested row
 (`SELECT … FOR UPDATE`) while the requests start; once they all wait on it, it lets go, and they
@@ -221,3 +222,33 @@ def test_a_vote_racing_its_own_withdrawal_never_answers_500(live_server, tavolo,
 
     assert all(status in (302, 409) for status in statuses(results)), statuses(results)
     assert count(Vote, Vote.proposal_id == proposal_id) <= 1
+
+
+# --------------------------------------------------------------------------- the counters under concurrent votes and comments
+
+def test_people_voting_and_commenting_at_once_are_all_counted(live_server, tavolo, create_user, create_proposal):
+    from consulta.comments.models import Comment
+    from consulta.tavoli.models import Tavolo
+
+    proposal = create_proposal(tavolo, create_user(email="autore@example.org", display_name="Aldo Autore"),
+                               title="Proposta contesa")
+    proposal_id, tavolo_id = proposal.id, tavolo.id
+    path = f"/proposte/{proposal_id}/"
+    calls = []
+    for n in range(6):
+        person = signed_in(live_server, create_user(email=f"persona{n}@example.org", display_name=f"Persona {n}"))
+        fields = person.form_page(path)
+        calls.append(person.race(f"{path}voto", {**fields, "value": "for"}))
+        calls.append(person.race(f"{path}commenti", {**person.form_page(path), "body": f"Commento {n}"}))
+
+    with holding("proposal", proposal_id, waiters=6) as wait_for_waiters:
+        threads, results = at_once(calls)
+        wait_for_waiters()
+    results = finished(threads, results)
+
+    assert statuses(results) == [302] * 12
+    kept = fresh(Proposal, proposal_id)
+    assert (kept.votes_for_count, kept.comments_count) == (6, 6)
+    assert count(Vote, Vote.proposal_id == proposal_id) == 6 and count(Comment, Comment.proposal_id == proposal_id) == 6
+    figures = fresh(Tavolo, tavolo_id)
+    assert (figures.comments_count, figures.participants_count) == (6, 7)

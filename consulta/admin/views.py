@@ -22,6 +22,7 @@ from consulta.admin.permissions import (
     is_self,
 )
 from consulta.core import events as catalogue
+from consulta.core import keyset
 from consulta.core.audit import AuditEvent
 from consulta.core.errors import abort_with
 from consulta.core.input_guard import page_number, parse_id
@@ -410,8 +411,7 @@ def audit():
         query = query.where(AuditEvent.at >= _rome_midnight_utc(since))
     if until:
         query = query.where(AuditEvent.at < _rome_midnight_utc(until + timedelta(days=1)))
-    pagination = db.paginate(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()),
-                             page=page_number(), per_page=AUDIT_PER_PAGE, max_per_page=AUDIT_PER_PAGE)
+    pagination = keyset.paginate(query, (AuditEvent.at, AuditEvent.id), name="audit", per_page=AUDIT_PER_PAGE)
     names = _subject_names(pagination.items)
     return render_template(
         "admin/audit.html", pagination=pagination, names=names, actor_missing=actor_missing,

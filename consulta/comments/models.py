@@ -8,14 +8,15 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, and_, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consulta.core.db import enum_check, enum_column, utcnow
 from consulta.core.events import stored_text
 from consulta.core.permissions import facilitates, is_active_participant, is_authenticated, may_act
 from consulta.extensions import db
-from consulta.proposals.models import Visibility
+from consulta.proposals.models import Visibility, count_on_proposal
+from consulta.tavoli import counters as tavolo_counters
 
 if TYPE_CHECKING:
     from consulta.accounts.models import User
@@ -35,6 +36,31 @@ STANCE_LABELS = {
     "neutral": _l("Neutrale"),
     "against": _l("Contrario"),
 }
+
+
+def is_counted(visibility: str, deleted_at: datetime | None) -> bool:
+    """A comment counts (on its proposal's card, in its tavolo's figures) while public: visible, not deleted."""
+    return visibility == Visibility.visible and deleted_at is None
+
+
+def counted_sql() -> ColumnElement[bool]:
+    """`is_counted` as an SQL condition on Comment."""
+    return and_(Comment.visibility == Visibility.visible.value, Comment.deleted_at.is_(None))
+
+
+def count(comment: Comment, delta: int) -> None:
+    """The comment starts (+1) or stops (-1) counting: its proposal, its author's participation, its tavolo."""
+    if comment.proposal_id is not None:
+        count_on_proposal(comment.proposal_id, comments=delta)
+    tavolo_counters.take_part(comment.tavolo_id, comment.author_id, delta)
+    tavolo_counters.count(comment.tavolo_id, comments_count=delta)
+
+
+def count_move(comment: Comment, attribute: str, before: str) -> None:
+    """After a move of visibility (COMMENT_VISIBILITY): the counters follow."""
+    delta = int(is_counted(comment.visibility, comment.deleted_at)) - int(is_counted(before, comment.deleted_at))
+    if delta:
+        count(comment, delta)
 
 
 class Comment(db.Model):

@@ -6,10 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from consulta.comments import models as comments
 from consulta.comments.models import Comment
 from consulta.comments.queries import subject_kind
 from consulta.core import audit, notify
 from consulta.core.db import utcnow
+from consulta.core.states import lock
 from consulta.core.text import render_markdown
 from consulta.extensions import db
 from consulta.proposals.models import Visibility
@@ -66,6 +68,7 @@ def create_comment(subject: Any, author: Any, *, body: str, stance: str | None =
     db.session.add(comment)
     db.session.flush()
     if comment.visibility == Visibility.visible:
+        comments.count(comment, +1)
         notify_comment_published(comment)
     return comment
 
@@ -114,8 +117,15 @@ def edit_comment(comment: Comment, actor: Any, *, body: str, stance: str | None)
 
 
 def delete_comment(comment: Comment, actor: Any) -> Comment:
-    """The author removes a comment: the thread shows a placeholder and keeps the replies."""
+    """The author removes a comment: the thread shows a placeholder and keeps the replies.
+
+    The row is locked first: of two removals (or a removal and a moderator's act) at once, the
+    second sees the first's outcome, and the counters move once."""
+    lock(comment, watch="deleted_at")
+    was_counted = comments.is_counted(comment.visibility, comment.deleted_at)
     comment.deleted_at = utcnow()
+    if was_counted:
+        comments.count(comment, -1)
     audit.record(actor, "comment.delete", comment, {"deleted": [False, True]})
     db.session.flush()
     return comment

@@ -21,6 +21,8 @@ class Notification(db.Model):
     __tablename__ = "notification"
     __table_args__ = (
         Index("ix_notification_user_pending", "user_id", "digested_at"),
+        # The notifications page, newest first, a page at a time (consulta.core.keyset).
+        Index("ix_notification_user_created", "user_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -120,15 +120,29 @@ class Transition:
     requires: Requirement | None = None
 
 
+# Called after a table moved an object: on_change(obj, attribute, value before the move).
+OnChange = Callable[[Any, str, str], None]
+
+
 class TransitionTable:
-    def __init__(self, attribute: str, transitions: Iterable[Transition]):
+    """`on_change`, when given, runs after every move: where a model keeps counters that depend on
+    the attribute (a tavolo's figures on a proposal's state), this is the one place they follow it."""
+
+    def __init__(self, attribute: str, transitions: Iterable[Transition], *, on_change: OnChange | None = None):
         self.attribute = attribute
+        self.on_change = on_change
         self._by_pair: dict[tuple[str, str], Transition] = {}
         for t in transitions:
             key = (t.source.value, t.target.value)
             if key in self._by_pair:
                 raise ValueError(f"duplicate transition {key}")
             self._by_pair[key] = t
+
+    def set(self, obj: Any, value: str, before: str) -> None:
+        """Assign the attribute (the only assignment of it) and let `on_change` follow."""
+        setattr(obj, self.attribute, value)
+        if self.on_change is not None:
+            self.on_change(obj, self.attribute, before)
 
     def find(self, source: str, target: str) -> Transition | None:
         return self._by_pair.get((str(source), str(target)))
@@ -164,7 +178,7 @@ class TransitionTable:
             problem = t.requires(obj, context or {})
             if problem:
                 raise TransitionError(problem, 409)
-        setattr(obj, self.attribute, t.target.value)
+        self.set(obj, t.target.value, current)
         changes = {self.attribute: [current, t.target.value]}
         changes.update(audit_changes or {})
         audit.record(actor, t.action, obj, changes, reason=reason, reason_key=reason_key)

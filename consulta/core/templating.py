@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from consulta.core.db import utcnow
 from consulta.core.formatting import format_date, format_datetime
+from consulta.core.keyset import PARAM
 from consulta.core.submissions import new_token
 from consulta.core.text import record_html, safe_html
 
@@ -34,6 +35,12 @@ def url_with(**changes) -> str:
     return request.path + (f"?{query}" if query else "")
 
 
+def next_page_url(pagination, page_param: str, anchor: str = "") -> str | None:
+    """The "next page" link of a list paginated by consulta.core.keyset (None without a next page)."""
+    cursor = getattr(pagination, "next_cursor", None)
+    return url_with(**{PARAM: cursor, page_param: None}) + anchor if cursor else None
+
+
 def register(app) -> None:
     from consulta.ambito.models import Ambito
     from consulta.organisations.models import CATEGORY_LABELS
@@ -47,6 +54,7 @@ def register(app) -> None:
     app.jinja_env.filters["category_label"] = lambda key: str(CATEGORY_LABELS.get(key, key))
     app.jinja_env.globals["days_left"] = days_left
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["next_page_url"] = next_page_url
     app.jinja_env.globals["now"] = utcnow
     # A fresh one-time token for each hand-written creating form (see core/submissions.py).
     app.jinja_env.globals["submission_token"] = new_token

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from consulta.accounts.models import User
+from consulta.core import keyset
 from consulta.core.errors import abort_with
 from consulta.core.input_guard import page_number
 from consulta.core.notify import Notification
@@ -66,9 +67,8 @@ def index():
     query = select(Notification).where(Notification.user_id == current_user.id)
     if only_unread:
         query = query.where(Notification.read_at.is_(None))
-    query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
-    per_page = int(setting("NOTIFICATIONS_PER_PAGE"))
-    pagination = db.paginate(query, page=page_number("pagina"), per_page=per_page, max_per_page=per_page)
+    pagination = keyset.paginate(query, (Notification.created_at, Notification.id), name="notifications",
+                                 per_page=int(setting("NOTIFICATIONS_PER_PAGE")))
     unread = notification_count(current_user)
     return render_template(
         "digests/index.html", pagination=pagination, lines=page_lines(pagination.items, current_user),

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import func, select, true
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from consulta.core.db import utcnow
@@ -135,26 +135,34 @@ def approved_minutes_ids(meeting_ids: list[int]) -> dict[int, int]:
 
 
 def tavolo_meetings(tavolo, user) -> TavoloMeetings:
-    """The next and the latest meetings of `tavolo` for its page (four queries)."""
+    """The next and the latest meetings of `tavolo` for its page, with how many it has in all and
+    the latest approved verbale of each shown: one statement."""
     now = utcnow()
-    upcoming = list(db.session.execute(
-        select(Meeting).where(Meeting.tavolo_id == tavolo.id, Meeting.status == MeetingStatus.scheduled,
-                              Meeting.starts_at >= now - ONGOING_WINDOW)
-        .order_by(Meeting.starts_at, Meeting.id).limit(UPCOMING_SHOWN)
-    ).scalars())
-    shown = [m.id for m in upcoming]
-    past = list(db.session.execute(
-        select(Meeting).where(Meeting.tavolo_id == tavolo.id, Meeting.id.not_in(shown) if shown else true(),
-                              Meeting.starts_at < now)
-        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(PAST_SHOWN)
-    ).scalars())
-    total = db.session.execute(select(func.count()).select_from(Meeting).where(Meeting.tavolo_id == tavolo.id)
-                               ).scalar_one()
-    return TavoloMeetings(
-        upcoming=upcoming, past=past, total=total,
-        minutes_of=approved_minutes_ids([m.id for m in upcoming + past]),
-        can_schedule=Meeting.can_schedule(tavolo, user),
-    )
+    upcoming = (select(Meeting.id)
+                .where(Meeting.tavolo_id == tavolo.id, Meeting.status == MeetingStatus.scheduled,
+                       Meeting.starts_at >= now - ONGOING_WINDOW)
+                .order_by(Meeting.starts_at, Meeting.id).limit(UPCOMING_SHOWN))
+    past = (select(Meeting.id)
+            .where(Meeting.tavolo_id == tavolo.id, Meeting.id.not_in(upcoming), Meeting.starts_at < now)
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(PAST_SHOWN))
+    total = select(func.count()).select_from(Meeting).where(Meeting.tavolo_id == tavolo.id).scalar_subquery()
+    latest_minutes = (select(Minutes.id)
+                      .where(Minutes.meeting_id == Meeting.id, Minutes.status == MinutesStatus.approved)
+                      .order_by(Minutes.approved_at.desc(), Minutes.id.desc()).limit(1)
+                      .correlate(Meeting).scalar_subquery())
+    rows = db.session.execute(
+        select(Meeting, Meeting.id.in_(upcoming), latest_minutes, total)
+        .where(or_(Meeting.id.in_(upcoming), Meeting.id.in_(past)))
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).all()
+    shown = TavoloMeetings(upcoming=[], past=[], total=rows[0][3] if rows else 0, minutes_of={},
+                           can_schedule=Meeting.can_schedule(tavolo, user))
+    for meeting, is_upcoming, minutes_id, _total in rows:
+        (shown.upcoming if is_upcoming else shown.past).append(meeting)
+        if minutes_id is not None:
+            shown.minutes_of[meeting.id] = minutes_id
+    shown.past.reverse()
+    return shown
 
 
 @dataclass

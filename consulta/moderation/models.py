@@ -15,11 +15,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consulta.comments.models import count_move as count_comment_move
 from consulta.core.db import enum_check, enum_column, utcnow
 from consulta.core.permissions import facilitates
 from consulta.core.states import Transition, TransitionError, TransitionTable, lock_state
 from consulta.extensions import db
 from consulta.proposals.models import ProposalState, Visibility
+from consulta.proposals.models import count_move as count_proposal_move
 
 if TYPE_CHECKING:
     from consulta.accounts.models import User
@@ -176,7 +178,7 @@ class VisibilityTable(TransitionTable):
             problem = transition.requires(obj, context or {})
             if problem:
                 raise TransitionError(problem, 409)
-        obj.visibility = transition.target.value
+        self.set(obj, transition.target.value, current)
         return transition
 
 
@@ -189,7 +191,7 @@ PROPOSAL_VISIBILITY = VisibilityTable("visibility", [
                requires=_both(_proposal_not_withdrawn, _needs_reason)),
     Transition(Visibility.hidden, Visibility.visible, allowed=_moderator, action="proposal.restore",
                requires=_proposal_not_withdrawn),
-])
+], on_change=count_proposal_move)
 
 COMMENT_VISIBILITY = VisibilityTable("visibility", [
     Transition(Visibility.pending, Visibility.visible, allowed=_moderator, action="comment.approve"),
@@ -198,7 +200,7 @@ COMMENT_VISIBILITY = VisibilityTable("visibility", [
     Transition(Visibility.visible, Visibility.hidden, allowed=_moderator_or_system, action="comment.hide",
                requires=_needs_reason),
     Transition(Visibility.hidden, Visibility.visible, allowed=_moderator, action="comment.restore"),
-])
+], on_change=count_comment_move)
 
 
 def visibility_table(item) -> VisibilityTable:

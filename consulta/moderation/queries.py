@@ -17,13 +17,14 @@ from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from consulta.comments.models import Comment
+from consulta.core import keyset
 from consulta.core.audit import AuditEvent
 from consulta.core.events import action_label, public_actions
 from consulta.core.permissions import is_admin, is_authenticated, is_facilitator
 from consulta.extensions import db
 from consulta.moderation.models import Flag
 from consulta.proposals.models import OUTCOME_LABELS, Proposal, ProposalState, Visibility
-from consulta.proposals.register import Register, response_register
+from consulta.proposals.register import Register
 from consulta.tavoli.models import Tavolo, tavolo_facilitator
 
 QUEUE_PER_PAGE = 25
@@ -212,13 +213,13 @@ class TavoloDashboard:
         return self.pending_proposals + self.pending_comments
 
 
-def dashboard_stats(tavolo_ids: Iterable[int]) -> dict[int, TavoloDashboard]:
-    """Per tavolo: pending items, flagged items, the response register, latest activity.
+def dashboard_stats(tavoli: Iterable[Tavolo]) -> dict[int, TavoloDashboard]:
+    """Per tavolo: pending items, flagged items, the response register (its counters), latest activity.
 
-    Five GROUP BY queries whatever the number of tavoli.
+    Four GROUP BY queries whatever the number of tavoli.
     """
-    ids = sorted({int(i) for i in tavolo_ids})
-    stats = {tavolo_id: TavoloDashboard() for tavolo_id in ids}
+    stats = {t.id: TavoloDashboard(register=Register.of(t)) for t in tavoli}
+    ids = sorted(stats)
     if not ids:
         return stats
     for tavolo_id, count in db.session.execute(
@@ -243,8 +244,6 @@ def dashboard_stats(tavolo_ids: Iterable[int]) -> dict[int, TavoloDashboard]:
         .group_by(Flag.tavolo_id)
     ):
         stats[tavolo_id].flagged = proposals + comments
-    for tavolo_id, register in response_register(ids).items():
-        stats[tavolo_id].register = register
     moments = union_all(
         select(AuditEvent.tavolo_id.label("tavolo_id"), func.max(AuditEvent.at).label("at"))
         .where(AuditEvent.tavolo_id.in_(ids)).group_by(AuditEvent.tavolo_id),
@@ -353,10 +352,11 @@ def _describe(events: list[AuditEvent], viewer) -> list[LogEntry]:
     return entries
 
 
-def moderation_log(tavolo: Tavolo, viewer, *, page: int = 1, per_page: int = LOG_PER_PAGE):
-    """One page of the tavolo's public moderation log and its entries."""
-    pagination = db.paginate(_log_statement(tavolo), page=page, per_page=per_page, max_per_page=per_page,
-                             error_out=False)
+def moderation_log(tavolo: Tavolo, viewer, *, per_page: int = LOG_PER_PAGE):
+    """One page of the tavolo's public moderation log (by number, or after a "next page" cursor) and its
+    entries."""
+    pagination = keyset.paginate(_log_statement(tavolo), (AuditEvent.at, AuditEvent.id), name="moderation-log",
+                                 per_page=per_page, page_param="page", error_out=False)
     return pagination, _describe(list(pagination.items), viewer)
 
 

@@ -285,5 +285,5 @@ def flag_comment(comment_id: int):
 @bp.get("/tavoli/<slug>/registro-moderazione")
 def log(slug: str):
     tavolo = _load_tavolo(slug)
-    pagination, entries = moderation_log(tavolo, current_user, page=page_number("page"))
+    pagination, entries = moderation_log(tavolo, current_user)
     return render_template("moderation/log.html", tavolo=tavolo, pagination=pagination, entries=entries)

@@ -38,7 +38,7 @@ def show(plan_id: int):
         select(Tavolo).where(Tavolo.plan_id == plan.id, visible_tavoli_clause(current_user))
         .order_by(Tavolo.position, Tavolo.title)
     ).scalars())
-    return render_template("plan/show.html", plan=plan, tavoli=tavoli, stats=tavolo_stats(t.id for t in tavoli),
+    return render_template("plan/show.html", plan=plan, tavoli=tavoli, stats=tavolo_stats(tavoli),
                            record=queries.plan_context(plan), comuni=Comune.all_sorted(),
                            status_counts=queries.status_counts(plan.id) if plan.is_adopted else None,
                            pending=queries.pending_count(plan.id) if not plan.is_adopted else 0)

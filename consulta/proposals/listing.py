@@ -5,33 +5,46 @@ Contract used by the tavoli domain (tavolo page):
     {% include "proposals/_listing.html" %}                           # reads `listing` and `tavolo`
 
 Every parameter is checked against an allowlist before any SQL is built; a bad
-value answers 400 with an Italian message. A page costs the same number of
-queries whatever the number of proposals: the count, the page (authors,
-organisations and objectives joined), one grouped query for the per-card
-counts of votes and comments, and the objectives for the filter.
+value answers 400 with an Italian message. A page costs the same whatever the
+number of proposals and however deep it is: one statement cuts the page on the
+index of its order (after the keyset cursor of a "next page" link, or at the
+offset of a page number) and reads only its rows, with the card's columns and the
+counters kept on the row (ballots in favour, comments). The total is the tavolo's
+counter when nothing is filtered (one more count for what only this user sees:
+their own proposals awaiting moderation, or the queue for a moderator), else a
+count. The objectives come from the caller when it has them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, event, func, or_, select, true
+from sqlalchemy import String, and_, event, func, not_, or_, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 from sqlalchemy.sql.functions import FunctionElement
 from werkzeug.routing import BuildError
 
+from consulta.accounts.models import User
+from consulta.core import keyset
 from consulta.core.errors import abort_with
 from consulta.core.input_guard import page_number, parse_id
 from consulta.core.permissions import facilitates, is_authenticated
 from consulta.core.text import clean_plain
 from consulta.extensions import db
-from consulta.organisations.models import CATEGORIES, CATEGORY_LABELS
-from consulta.proposals.models import STATE_LABELS, Proposal, ProposalState, Visibility
+from consulta.organisations.models import CATEGORIES, CATEGORY_LABELS, Organisation
+from consulta.proposals.models import (
+    STATE_LABELS,
+    Proposal,
+    ProposalState,
+    Visibility,
+    tavolo_tallies_sql,
+)
 from consulta.tavoli.models import Objective, ObjectiveStatus
 
 SORTS = {
@@ -40,6 +53,17 @@ SORTS = {
     "discusse": _l("Più discusse"),
 }
 DEFAULT_SORT = "recenti"
+# Each order's keys, all descending, the id last: what the indexes ix_proposal_tavolo_* hold.
+SORT_KEYS = {
+    "recenti": (Proposal.listed_at, Proposal.id),
+    "sostegno": (Proposal.votes_for_count, Proposal.listed_at, Proposal.id),
+    "discusse": (Proposal.comments_count, Proposal.listed_at, Proposal.id),
+}
+SORT_KEY_TYPES = {
+    "recenti": (datetime, int),
+    "sostegno": (int, datetime, int),
+    "discusse": (int, datetime, int),
+}
 SEARCH_MAX = 200
 # The states a filter may ask for, in lifecycle order.
 STATE_FILTERS = tuple(s.value for s in ProposalState)
@@ -93,6 +117,7 @@ class ProposalCard:
     proposal: Proposal
     votes_for: int = 0
     comments: int = 0
+    objective_title: str | None = None
     objective_url: str | None = None
 
 
@@ -133,28 +158,9 @@ def _choice(args, name: str, allowed, message: str) -> str:
     return raw
 
 
-# Comments and votes import this package's models: imported late to avoid a cycle.
-def votes_for_count():
-    from consulta.votes.models import Vote, VoteValue
-
-    return (select(func.count(Vote.id))
-            .where(Vote.proposal_id == Proposal.id, Vote.value == VoteValue.for_.value)
-            .correlate(Proposal).scalar_subquery())
-
-
-def comments_count():
-    from consulta.comments.models import Comment
-
-    return (select(func.count(Comment.id))
-            .where(Comment.proposal_id == Proposal.id, Comment.visibility == Visibility.visible.value,
-                   Comment.deleted_at.is_(None))
-            .correlate(Proposal).scalar_subquery())
-
-
 def visible_to(user, tavolo):
     """SQL condition: the proposals of `tavolo` that `user` may see in a list (as Proposal.can_view)."""
-    public = and_(Proposal.state != ProposalState.submitted.value,
-                  Proposal.visibility != Visibility.pending.value)
+    public = tavolo_tallies_sql()["listed_count"]
     if facilitates(user, tavolo):
         return true()
     if is_authenticated(user):
@@ -172,80 +178,97 @@ def text_readable_by(user, tavolo):
     return not_hidden
 
 
-def proposal_listing(tavolo, args, user) -> ProposalListing:
+def _card_columns():
+    """What a card shows (not the text, not the answer), and the names of who proposed it."""
+    return (
+        load_only(Proposal.tavolo_id, Proposal.objective_id, Proposal.author_id, Proposal.author_name,
+                  Proposal.organisation_id, Proposal.category, Proposal.title, Proposal.channel,
+                  Proposal.protocol_number, Proposal.state, Proposal.visibility, Proposal.hidden_reason,
+                  Proposal.hidden_by_flags, Proposal.listed_at, Proposal.votes_for_count, Proposal.comments_count),
+        joinedload(Proposal.author).load_only(User.display_name),
+        joinedload(Proposal.organisation).load_only(Organisation.name, Organisation.type),
+    )
+
+
+def proposal_listing(tavolo, args, user, objectives: list[Objective] | None = None) -> ProposalListing:
+    """The list of `tavolo`'s proposals for `user` as `args` ask. `objectives`: the tavolo's objectives
+    when the caller has loaded them already (the tavolo page), else they are read here."""
     config = current_app.config
     max_per_page = int(config.get("MAX_PER_PAGE", 100))
-    page = page_number("page")
     per_page = _positive_int(
         args, "per_page", int(config.get("PROPOSALS_PER_PAGE", 20)), max_per_page,
         str(_l("Il numero di proposte per pagina deve essere fra 1 e %(max)d.", max=max_per_page)))
     state = _choice(args, "stato", STATE_FILTERS, str(_l("Lo stato scelto non esiste.")))
     category = _choice(args, "categoria", CATEGORIES, str(_l("La categoria scelta non esiste.")))
     sort = _choice(args, "ordine", SORTS, str(_l("L'ordinamento scelto non esiste."))) or DEFAULT_SORT
+    cursor = keyset.read(args, f"proposals.{sort}", SORT_KEY_TYPES[sort])
+    page = cursor.page if cursor is not None else page_number("page")
     raw_query = args.get("q") or ""
     if len(raw_query) > SEARCH_MAX:
         abort_with(400, str(_l("Il testo da cercare può avere al massimo %(max)d caratteri.", max=SEARCH_MAX)))
     query_text = clean_plain(raw_query)
 
+    if objectives is None:
+        objectives = list(db.session.execute(
+            select(Objective).where(Objective.tavolo_id == tavolo.id, Objective.status != ObjectiveStatus.draft.value)
+            .order_by(Objective.position, Objective.id)
+        ).unique().scalars())
+    titles = {o.id: o.title for o in objectives}
     # Objectives anyone can see (not drafts): the filter's choices and its allowlist.
-    objectives = [tuple(row) for row in db.session.execute(
-        select(Objective.id, Objective.title)
-        .where(Objective.tavolo_id == tavolo.id, Objective.status != ObjectiveStatus.draft.value)
-        .order_by(Objective.position, Objective.id)
-    ).all()]
+    choices = [(o.id, o.title) for o in objectives if o.status != ObjectiveStatus.draft]
     objective_raw = (args.get("obiettivo") or "").strip()
     objective_id = None
     if objective_raw:
         objective_id = parse_id(objective_raw)
         if objective_id is None:
             abort_with(400, str(_l("L'obiettivo scelto non è valido.")))
-        if objective_id not in {oid for oid, _ in objectives}:
+        if objective_id not in {oid for oid, _ in choices}:
             abort_with(400, str(_l("L'obiettivo scelto non appartiene a questo tavolo.")))
 
     conditions = [Proposal.tavolo_id == tavolo.id, visible_to(user, tavolo)]
+    filters = []
     if state:
-        conditions.append(Proposal.state == state)
+        filters.append(Proposal.state == state)
     if category:
-        conditions.append(Proposal.category == category)
+        filters.append(Proposal.category == category)
     if objective_id is not None:
-        conditions.append(Proposal.objective_id == objective_id)
+        filters.append(Proposal.objective_id == objective_id)
     if query_text:
         pattern = like_pattern(query_text.lower())
-        conditions.append(and_(
+        filters.append(and_(
             # Hidden text must not be findable, or a search would reveal it.
             text_readable_by(user, tavolo),
             or_(text_lower(Proposal.title).like(pattern, escape="\\"),
                 text_lower(Proposal.body).like(pattern, escape="\\")),
         ))
 
-    newest = (func.coalesce(Proposal.published_at, Proposal.created_at).desc(), Proposal.id.desc())
-    if sort == "sostegno":
-        order = (votes_for_count().desc(), *newest)
-    elif sort == "discusse":
-        order = (comments_count().desc(), *newest)
+    # The page is cut on the narrow rows, on the index of the order (after the cursor, or at an
+    # offset for a page number), and only its rows are then read with the card's columns.
+    keys = SORT_KEYS[sort]
+    order = [key.desc() for key in keys]
+    cut = select(Proposal.id).where(*conditions, *filters).order_by(*order).limit(per_page)
+    if cursor is not None:
+        cut = cut.where(keyset.after(keys, cursor.values))
     else:
-        order = newest
-
-    statement = (
-        select(Proposal)
-        .where(*conditions)
-        .options(joinedload(Proposal.author), joinedload(Proposal.organisation), joinedload(Proposal.objective))
-        .order_by(*order)
-    )
-    # A page past the end (proposals withdrawn meanwhile) shows an empty page, not an error.
-    pagination = db.paginate(statement, page=page, per_page=per_page, max_per_page=max_per_page, error_out=False)
-
-    proposals = list(pagination.items)
-    counts: dict[int, tuple[int, int]] = {}
-    if proposals:
-        rows = db.session.execute(
-            select(Proposal.id, votes_for_count(), comments_count())
-            .where(Proposal.id.in_([p.id for p in proposals]))
-        ).all()
-        counts = {pid: (votes or 0, comments or 0) for pid, votes, comments in rows}
-    items = [ProposalCard(p, *counts.get(p.id, (0, 0)),
-                          objective_url=objective_url(tavolo, p.objective_id) if p.objective_id else None)
+        cut = cut.offset((page - 1) * per_page)
+    cut = cut.subquery()
+    base, counted = _total(tavolo, user, conditions, filters)
+    rows = db.session.execute(
+        select(Proposal, *([counted] if counted is not None else []))
+        .join(cut, cut.c.id == Proposal.id).options(*_card_columns()).order_by(*order)
+    ).all()
+    proposals = [row[0] for row in rows]
+    total = base
+    if counted is not None:
+        # Counted beside the page's rows; an empty page (past the end, nothing found) asks on its own.
+        total += rows[0][1] if rows else db.session.execute(select(counted)).scalar_one()
+    items = [ProposalCard(p, votes_for=p.votes_for_count, comments=p.comments_count,
+                          objective_title=titles.get(p.objective_id),
+                          objective_url=objective_url(tavolo, p.objective_id) if p.objective_id in titles else None)
              for p in proposals]
+    pagination = keyset.Page(page=page, per_page=per_page, items=items, total=total)
+    if len(proposals) == per_page:
+        pagination.follow(f"proposals.{sort}", [getattr(proposals[-1], key.key) for key in keys])
 
     params = {
         "stato": state, "obiettivo": str(objective_id) if objective_id is not None else "",
@@ -253,12 +276,24 @@ def proposal_listing(tavolo, args, user) -> ProposalListing:
     }
     return ProposalListing(
         items=items,
-        total=pagination.total or 0,
+        total=total,
         pagination=pagination,
         params=params,
-        objectives=objectives,
+        objectives=choices,
         state_choices=[(s, str(STATE_LABELS[s])) for s in STATE_FILTERS
                        if s != ProposalState.submitted.value or is_authenticated(user)],
         category_choices=[(c, str(CATEGORY_LABELS[c])) for c in CATEGORIES],
         sort_choices=[(key, str(label)) for key, label in SORTS.items()],
     )
+
+
+def _total(tavolo, user, conditions, filters) -> tuple[int, Any]:
+    """How many proposals the list has for `user`: a number, plus the count that SQL must add to it (or
+    None). Unfiltered, the tavolo's counter of listed proposals, plus those only this user may see
+    (their own awaiting moderation, or the whole queue for a moderator); filtered, a count."""
+    if filters:
+        return 0, select(func.count()).select_from(Proposal).where(*conditions, *filters).scalar_subquery()
+    if not is_authenticated(user):
+        return tavolo.listed_count, None
+    unlisted = not_(tavolo_tallies_sql()["listed_count"])
+    return tavolo.listed_count, select(func.count()).select_from(Proposal).where(*conditions, unlisted).scalar_subquery()

@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, and_, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from consulta.core.counters import bump
 from consulta.core.db import enum_check, enum_column, utcnow
 from consulta.core.events import stored_text
 from consulta.core.permissions import facilitates, is_active_participant, is_authenticated, may_act
 from consulta.core.states import Transition, TransitionTable
 from consulta.extensions import db
+from consulta.tavoli import counters as tavolo_counters
 
 if TYPE_CHECKING:
     from consulta.accounts.models import User
@@ -117,6 +119,51 @@ def _decision_transitions() -> list[Transition]:
             for source in sources for target in targets if source != target]
 
 
+# --------------------------------------------------------------------------- counters
+
+def tavolo_tallies(state: str, visibility: str) -> dict[str, int]:
+    """What one proposal in this state and visibility adds to its tavolo's counters (Tavolo.*_count).
+
+    The same conditions in SQL: `tavolo_tallies_sql()`.
+    """
+    return {
+        "listed_count": int(state != ProposalState.submitted and visibility != Visibility.pending),
+        "proposals_count": int(state not in (ProposalState.submitted, ProposalState.withdrawn)
+                               and visibility == Visibility.visible),
+        "register_count": int(state in REGISTER_STATES and visibility != Visibility.hidden),
+        "answered_count": int(state in ANSWERED_STATES and visibility != Visibility.hidden),
+    }
+
+
+def tavolo_tallies_sql() -> dict[str, ColumnElement[bool]]:
+    """`tavolo_tallies` as SQL conditions on Proposal, for lists and for recounting."""
+    return {
+        "listed_count": and_(Proposal.state != ProposalState.submitted.value,
+                             Proposal.visibility != Visibility.pending.value),
+        "proposals_count": and_(Proposal.state.not_in((ProposalState.submitted.value, ProposalState.withdrawn.value)),
+                                Proposal.visibility == Visibility.visible.value),
+        "register_count": and_(Proposal.state.in_(sorted(REGISTER_STATES)),
+                               Proposal.visibility != Visibility.hidden.value),
+        "answered_count": and_(Proposal.state.in_(sorted(ANSWERED_STATES)),
+                               Proposal.visibility != Visibility.hidden.value),
+    }
+
+
+def count_move(proposal: Proposal, attribute: str, before: str) -> None:
+    """After a move of state or visibility: the tavolo's counters, and its author's participation
+    (a public proposal counts as one contribution), follow the proposal."""
+    was = tavolo_tallies(**{"state": proposal.state, "visibility": proposal.visibility, attribute: before})
+    now = tavolo_tallies(proposal.state, proposal.visibility)
+    deltas = {name: now[name] - was[name] for name in now}
+    tavolo_counters.take_part(proposal.tavolo_id, proposal.author_id, deltas["proposals_count"])
+    tavolo_counters.count(proposal.tavolo_id, **deltas)
+
+
+def count_on_proposal(proposal_id: int, *, votes_for: int = 0, comments: int = 0) -> None:
+    """The counters a proposal's card shows and its list sorts by: ballots in favour, public comments."""
+    bump(Proposal, proposal_id, votes_for_count=votes_for, comments_count=comments)
+
+
 PROPOSAL_TRANSITIONS = TransitionTable("state", [
     Transition(ProposalState.submitted, ProposalState.published, allowed=_system_or_facilitator,
                action="proposal.publish"),
@@ -135,7 +182,13 @@ PROPOSAL_TRANSITIONS = TransitionTable("state", [
     Transition(ProposalState.published, ProposalState.merged, allowed=_facilitator,
                action="proposal.merge", requires=_needs_answer),
     *_decision_transitions(),
-])
+], on_change=count_move)
+
+
+def _listed_at(context) -> datetime:
+    """On INSERT: the publication date if given, else the submission date (created_at's default has run)."""
+    row = context.get_current_parameters()
+    return row.get("published_at") or row["created_at"]
 
 
 class Proposal(db.Model):
@@ -158,6 +211,11 @@ class Proposal(db.Model):
                         "OR channel = 'online'", name="offline_has_author"),
         Index("ix_proposal_tavolo_state", "tavolo_id", "state"),
         Index("ix_proposal_tavolo_created", "tavolo_id", "created_at"),
+        # One index per order the tavolo's list offers (consulta.proposals.listing.SORTS), read backwards
+        # for the descending orders: a page is cut on the index, never by sorting the tavolo's proposals.
+        Index("ix_proposal_tavolo_listed", "tavolo_id", "listed_at", "id"),
+        Index("ix_proposal_tavolo_votes", "tavolo_id", "votes_for_count", "listed_at", "id"),
+        Index("ix_proposal_tavolo_comments", "tavolo_id", "comments_count", "listed_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -192,6 +250,13 @@ class Proposal(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None]
+    # Where the proposal stands in the tavolo's list: its publication, or its submission until then
+    # (kept equal to them by `_follow_dates`; `flask recount` repairs a row written around it).
+    listed_at: Mapped[datetime] = mapped_column(default=_listed_at)
+    # Ballots in favour and public comments (visible, not deleted): maintained where votes and
+    # comments change (count_on_proposal), read by the list's cards and orders.
+    votes_for_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    comments_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tavolo: Mapped[Tavolo] = relationship()
     objective: Mapped[Objective | None] = relationship()
@@ -203,6 +268,14 @@ class Proposal(db.Model):
 
     def __repr__(self) -> str:
         return f"<Proposal {self.id} {self.state}>"
+
+    @validates("created_at", "published_at")
+    def _follow_dates(self, key: str, value: datetime | None) -> datetime | None:
+        dates = {"created_at": self.created_at, "published_at": self.published_at, key: value}
+        listed = dates["published_at"] or dates["created_at"]
+        if listed is not None:  # a new row without dates yet gets them, and listed_at, on INSERT
+            self.listed_at = listed
+        return value
 
     @property
     def state_label(self) -> str:

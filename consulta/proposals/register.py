@@ -1,19 +1,19 @@
 """The response register (controdeduzioni): every published proposal gets an answer.
 
-Counted in SQL per tavolo. A proposal counts once it has been published and until
-it is withdrawn; proposals hidden by the moderators do not count (their placeholder
-and reason are public instead).
+A proposal counts once it has been published and until it is withdrawn; proposals
+hidden by the moderators do not count (their placeholder and reason are public
+instead). Pages read the counters kept on the tavolo (`Register.of`); closing a
+tavolo counts in SQL (`unanswered_count`), from the proposals themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, not_, select
 
 from consulta.extensions import db
-from consulta.proposals.models import ANSWERED_STATES, REGISTER_STATES, Proposal, Visibility
+from consulta.proposals.models import Proposal, tavolo_tallies_sql
 
 
 @dataclass
@@ -34,28 +34,16 @@ class Register:
     def complete(self) -> bool:
         return self.answered == self.total
 
-
-def counted():
-    """SQL condition: the proposals the register counts."""
-    return Proposal.state.in_(sorted(REGISTER_STATES)) & (Proposal.visibility != Visibility.hidden.value)
-
-
-def response_register(tavolo_ids: Iterable[int]) -> dict[int, Register]:
-    """answered / total per tavolo, one GROUP BY query."""
-    ids = sorted({int(i) for i in tavolo_ids})
-    registers = {tavolo_id: Register() for tavolo_id in ids}
-    if not ids:
-        return registers
-    answered = func.sum(case((Proposal.state.in_(sorted(ANSWERED_STATES)), 1), else_=0))
-    rows = db.session.execute(
-        select(Proposal.tavolo_id, func.count(Proposal.id), answered)
-        .where(Proposal.tavolo_id.in_(ids), counted())
-        .group_by(Proposal.tavolo_id)
-    )
-    for tavolo_id, total, done in rows:
-        registers[tavolo_id] = Register(total=total, answered=int(done or 0))
-    return registers
+    @classmethod
+    def of(cls, tavolo) -> Register:
+        """The register as the tavolo's counters keep it (the pages read this; no query)."""
+        return cls(total=tavolo.register_count, answered=tavolo.answered_count)
 
 
 def unanswered_count(tavolo_id: int) -> int:
-    return response_register([tavolo_id])[tavolo_id].unanswered
+    """Proposals of the tavolo still owed an answer, counted from the rows (closing the tavolo asks this)."""
+    tallies = tavolo_tallies_sql()
+    return db.session.execute(
+        select(func.count()).select_from(Proposal)
+        .where(Proposal.tavolo_id == tavolo_id, tallies["register_count"], not_(tallies["answered_count"]))
+    ).scalar_one()

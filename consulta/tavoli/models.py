@@ -138,6 +138,18 @@ class Tavolo(db.Model):
     quorum: Mapped[int | None]
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What the pages show about the tavolo, kept up to date where it changes (consulta.tavoli.counters)
+    # instead of being recounted at every view. Proposals: published, visible and not withdrawn;
+    # comments: visible and not deleted; participants: the people behind them and the voters.
+    proposals_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    comments_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    participants_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The response register: proposals owed an answer (published at some point, not withdrawn, not
+    # hidden) and those answered among them.
+    register_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    answered_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Proposals anyone may find in the tavolo's list (hidden ones as placeholders): not awaiting moderation.
+    listed_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     plan: Mapped[Plan] = relationship(back_populates="tavoli")
     facilitators: Mapped[list[User]] = relationship(secondary=tavolo_facilitator, order_by="User.display_name")
@@ -351,6 +363,17 @@ class ObjectiveRevision(db.Model):
 
     objective: Mapped[Objective] = relationship(back_populates="revisions")
     edited_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class TavoloParticipant(db.Model):
+    """How many counted contributions (public proposals and comments, votes) a person has at a tavolo:
+    the tavolo's `participants_count` is the number of these rows above zero."""
+
+    __tablename__ = "tavolo_participant"
+
+    tavolo_id: Mapped[int] = mapped_column(ForeignKey("tavolo.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True)
+    contributions: Mapped[int] = mapped_column(default=0)
 
 
 class Follow(db.Model):

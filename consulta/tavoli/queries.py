@@ -1,13 +1,12 @@
 """Read-side helpers of the tavoli pages: which tavoli a user may see, and their
-counts, always computed in SQL with GROUP BY (never by loading rows)."""
+figures, read from the counters kept on the tavolo row (never recounted per view)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, false, func, or_, select, true, union_all
+from sqlalchemy import false, func, or_, select, true
 
 from consulta.core.permissions import is_admin, is_authenticated, is_facilitator
 from consulta.extensions import db
@@ -42,69 +41,16 @@ def facilitated_tavoli_clause(user):
     return Tavolo.id.in_(select(tavolo_facilitator.c.tavolo_id).where(tavolo_facilitator.c.user_id == user.id))
 
 
-def _public_proposal():
-    from consulta.proposals.models import Proposal
-
-    return and_(Proposal.visibility == "visible", Proposal.state.not_in(("submitted", "withdrawn")))
-
-
-def _public_comment():
-    from consulta.comments.models import Comment
-
-    return and_(Comment.visibility == "visible", Comment.deleted_at.is_(None))
-
-
-def tavolo_stats(tavolo_ids: Iterable[int], *, with_objectives: bool = False) -> dict[int, TavoloStats]:
-    """Counts of published, visible proposals and comments, distinct participants
-    (authors and voters) and, optionally, objectives by status, per tavolo.
-
-    A fixed number of queries whatever the number of tavoli or contributions.
+def tavolo_stats(tavoli: Iterable[Tavolo], *, with_objectives: bool = False) -> dict[int, TavoloStats]:
+    """The figures of each tavolo, read from its counters (consulta.tavoli.counters): no query, whatever
+    the number of tavoli or contributions; with `with_objectives`, one GROUP BY for the objectives by status.
     """
-    from consulta.comments.models import Comment
-    from consulta.proposals.models import Proposal
-    from consulta.votes.models import Vote
-
-    ids = sorted({int(i) for i in tavolo_ids})
-    stats: dict[int, TavoloStats] = defaultdict(TavoloStats)
-    if not ids:
-        return stats
-    for tavolo_id in ids:
-        stats[tavolo_id] = TavoloStats()
-
-    rows = db.session.execute(
-        select(Proposal.tavolo_id, func.count())
-        .where(Proposal.tavolo_id.in_(ids), _public_proposal())
-        .group_by(Proposal.tavolo_id)
-    )
-    for tavolo_id, count in rows:
-        stats[tavolo_id].proposals = count
-
-    rows = db.session.execute(
-        select(Comment.tavolo_id, func.count())
-        .where(Comment.tavolo_id.in_(ids), _public_comment())
-        .group_by(Comment.tavolo_id)
-    )
-    for tavolo_id, count in rows:
-        stats[tavolo_id].comments = count
-
-    people = union_all(
-        select(Proposal.tavolo_id.label("tavolo_id"), Proposal.author_id.label("user_id"))
-        .where(Proposal.tavolo_id.in_(ids), _public_proposal()),
-        select(Comment.tavolo_id, Comment.author_id).where(Comment.tavolo_id.in_(ids), _public_comment()),
-        select(Vote.tavolo_id, Vote.voter_id).where(Vote.tavolo_id.in_(ids)),
-    ).subquery()
-    rows = db.session.execute(
-        select(people.c.tavolo_id, func.count(people.c.user_id.distinct()))
-        .where(people.c.user_id.is_not(None))
-        .group_by(people.c.tavolo_id)
-    )
-    for tavolo_id, count in rows:
-        stats[tavolo_id].participants = count
-
-    if with_objectives:
+    stats = {t.id: TavoloStats(proposals=t.proposals_count, comments=t.comments_count,
+                               participants=t.participants_count) for t in tavoli}
+    if with_objectives and stats:
         rows = db.session.execute(
             select(Objective.tavolo_id, Objective.status, func.count())
-            .where(Objective.tavolo_id.in_(ids))
+            .where(Objective.tavolo_id.in_(sorted(stats)))
             .group_by(Objective.tavolo_id, Objective.status)
         )
         for tavolo_id, status, count in rows:

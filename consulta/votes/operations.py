@@ -5,10 +5,12 @@ double vote is impossible. Two identical requests at the same moment both try
 to insert: the loser's INSERT fails inside a SAVEPOINT, which is rolled back,
 and it updates the winner's row instead — never a 500.
 
-A vote holds a share lock on its subject, so the subject cannot be withdrawn or
-closed under it (the withdrawal waits, or the vote finds it withdrawn: 409), and
-it updates its ballot under a row lock, so a vote and its own withdrawal racing
-are serialised instead of updating a row that was just deleted.
+A vote locks its subject, so the subject cannot be withdrawn or closed under it
+(the withdrawal waits, or the vote finds it withdrawn: 409), and votes on one
+subject take turns: each moves the counters on the subject's row (ballots in
+favour) and the voter's participation in the tavolo, with atomic updates. It
+updates its ballot under a row lock, so a vote and its own withdrawal racing are
+serialised instead of updating a row that was just deleted.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from consulta.comments.queries import subject_column, subject_kind
 from consulta.core.states import Conflict, lock
 from consulta.extensions import db
-from consulta.votes.models import Vote
+from consulta.proposals.models import count_on_proposal
+from consulta.tavoli.counters import take_part
+from consulta.votes.models import Vote, VoteValue
 from consulta.votes.tally import Ballot, ballot_for
 
 
@@ -52,9 +56,24 @@ def _existing(subject: Any, ballot: Ballot) -> Vote | None:
     ).scalar_one_or_none()
 
 
+Counted = tuple[int | None, str]  # a stored ballot as the counters see it: (voter_id, value)
+
+
+def _count(subject: Any, before: Counted | None, after: Counted | None) -> None:
+    """The counters follow a ballot from `before` to `after` (None: no ballot): the ballots in favour
+    on a proposal's row, and the voter's participation in the tavolo."""
+    if subject_kind(subject) == "proposal":
+        in_favour = [int(b is not None and b[1] == VoteValue.for_) for b in (before, after)]
+        count_on_proposal(subject.id, votes_for=in_favour[1] - in_favour[0])
+    voters = [b[0] if b is not None else None for b in (before, after)]
+    if voters[0] != voters[1]:
+        take_part(subject.tavolo_id, voters[0], -1)
+        take_part(subject.tavolo_id, voters[1], +1)
+
+
 def cast_vote(subject: Any, user: Any, value: str) -> Vote:
     """Record `user`'s vote (or their organisation's) on `subject`, replacing an earlier one."""
-    lock(subject, shared=True)
+    lock(subject)
     if not subject.can_vote(user):
         # Withdrawn, decided or closed since the page was shown.
         raise Conflict(_("Non si può più votare: nel frattempo la proposta o l'obiettivo ha cambiato stato. "
@@ -76,12 +95,15 @@ def cast_vote(subject: Any, user: Any, value: str) -> Vote:
         try:
             with db.session.begin_nested():
                 db.session.add(vote)
-            return vote
         except IntegrityError:
             # A concurrent request inserted the same ballot first: update that row instead.
             vote = _existing(subject, ballot)
             if vote is None:
                 raise VoteConflict() from None
+        else:
+            _count(subject, None, (vote.voter_id, vote.value))
+            return vote
+    _count(subject, (vote.voter_id, vote.value), (user.id, value))
     vote.value = value
     vote.voter_id = user.id
     vote.category = ballot.category
@@ -93,9 +115,13 @@ def cast_vote(subject: Any, user: Any, value: str) -> Vote:
 def withdraw_vote(subject: Any, user: Any) -> bool:
     """Remove `user`'s ballot on `subject`; True if there was one."""
     ballot = _ballot_or_raise(subject, user)
-    result = db.session.execute(
+    lock(subject)
+    removed = db.session.execute(
         delete(Vote).where(subject_column(Vote, subject), Vote.ballot_key == ballot.key)
+        .returning(Vote.voter_id, Vote.value)
         .execution_options(synchronize_session=False)
-    )
+    ).first()
+    if removed is not None:
+        _count(subject, (removed.voter_id, removed.value), None)
     db.session.flush()
-    return bool(result.rowcount)
+    return removed is not None

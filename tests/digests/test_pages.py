@@ -174,6 +174,15 @@ def test_the_notifications_page_costs_the_same_queries_whatever_its_length(clien
         html = client.get("/notifiche/").get_data(as_text=True)
     assert "Pagina successiva" in html  # 32 notifications, 20 per page
     assert many.count <= few.count + 1, (few.statements, many.statements)
+    # The next page by its link (keyset): the 12 older ones, as page 2 by its number shows them.
+    later = re.search(r'<a href="([^"]+)" rel="next">', html).group(1).replace("&amp;", "&")
+    shown = re.compile(r'action="/notifiche/(\d+)/')
+    with count_queries() as by_link:
+        page = client.get(later).get_data(as_text=True)
+    with count_queries() as by_number:
+        second = client.get("/notifiche/?pagina=2").get_data(as_text=True)
+    assert len(shown.findall(page)) == 12 and shown.findall(page) == shown.findall(second)
+    assert by_link.count == by_number.count
 
 
 def test_notification_count_for_a_header_badge(app, people, news):

@@ -75,8 +75,14 @@ def test_the_log_is_paginated_and_validates_its_page(client, people, post_tavolo
         audit.record(people.facilitator, "proposal.hide", proposal, {}, reason="spam", tavolo_id=post_tavolo.id)
     db.session.commit()
     with count_queries() as many:
-        client.get(page_two)
+        html = client.get(page_two).get_data(as_text=True)
     assert few.count == many.count
+    # Its "next page" link (keyset) leads to page 3, at the same cost.
+    later = re.search(r'<a href="([^"]+)" rel="next">', html).group(1).replace("&amp;", "&")
+    assert "dopo=" in later
+    with count_queries() as deep:
+        page_three = client.get(later)
+    assert "pagina 3 di 3" in text_of(page_three) and deep.count == many.count
 
 
 def test_a_draft_tavolo_has_no_public_log(client, people, create_tavolo):

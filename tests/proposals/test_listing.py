@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from consulta.core import keyset
+from consulta.core.db import utcnow
 from consulta.extensions import db
 
 CARD = re.compile(r'<h3 class="card-title h5 mb-2"><a href="/proposte/(\d+)/">(.*?)</a></h3>', re.S)
@@ -238,3 +240,72 @@ def test_published_date_orders_the_list(client, open_tavolo, cast, create_propos
     old.published_at = old.created_at + timedelta(minutes=45)
     db.session.commit()
     assert titles(listing(client, open_tavolo))[0] == "Presentata prima, pubblicata dopo"
+
+
+# --------------------------------------------------------------------------- "next page" links (keyset)
+
+NEXT = re.compile(r'<a href="([^"]+)" rel="next">Pagina successiva')
+
+
+def walk_next_links(client, url) -> list[list[str]]:
+    """The titles of each page met following "Pagina successiva" from `url` to the last page."""
+    pages = []
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        pages.append(titles(html))
+        found = NEXT.search(html)
+        url = found.group(1).replace("&amp;", "&").split("#")[0] if found else None
+    return pages
+
+
+@pytest.mark.parametrize("order", ["recenti", "sostegno", "discusse"])
+def test_next_links_walk_every_proposal_once_in_the_order_of_the_page_numbers(
+        client, open_tavolo, cast, create_proposal, insert_ballots, create_comment, create_user, order):
+    # Ties everywhere: three proposals share each date, support and discussion repeat; the id decides.
+    moment = utcnow() - timedelta(hours=1)
+    for n in range(9):
+        proposal = create_proposal(open_tavolo, cast.citizen, title=f"Proposta {n}")
+        proposal.published_at = moment + timedelta(minutes=n // 3)
+        insert_ballots(proposal, [("citizen", "for")] * (n % 3))
+        for _ in range(n % 2):
+            create_comment(proposal, create_user())
+    db.session.commit()
+
+    by_link = walk_next_links(client, f"/tavoli/{open_tavolo.slug}/?ordine={order}&per_page=2")
+    by_number = [titles(listing(client, open_tavolo, ordine=order, per_page="2", page=str(n))) for n in range(1, 6)]
+
+    assert by_link == by_number
+    assert sorted(sum(by_link, [])) == [f"Proposta {n}" for n in range(9)]
+    last = client.get(f"/tavoli/{open_tavolo.slug}/?ordine={order}&per_page=2&page=5").get_data(as_text=True)
+    assert "pagina 5 di 5" in last and 'rel="next"' not in last
+
+
+def test_a_next_link_shows_the_page_number_and_keeps_the_filters(client, open_tavolo, cast, create_proposal):
+    for n in range(5):
+        create_proposal(open_tavolo, cast.citizen, title=f"Proposta {n}", created_minutes_ago=10 - n)
+    html = listing(client, open_tavolo, categoria="citizen", per_page="2")
+    link = NEXT.search(html).group(1).replace("&amp;", "&")
+    assert link.startswith(f"/tavoli/{open_tavolo.slug}/?categoria=citizen&per_page=2&dopo=")
+    second = client.get(link).get_data(as_text=True)
+    assert "pagina 2 di 3" in second and titles(second) == ["Proposta 2", "Proposta 1"]
+    # The pager around it still offers the page numbers, without the cursor.
+    assert re.search(r'href="/tavoli/anziani/\?categoria=citizen&amp;per_page=2&amp;page=1#proposte"', second)
+
+
+def test_a_cursor_that_is_not_ours_is_a_400_never_a_500(client, app, open_tavolo, cast, create_proposal):
+    create_proposal(open_tavolo, cast.citizen)
+    with app.app_context():
+        for_recent = keyset.encode("proposals.recenti", 2, [utcnow(), 1])
+        cursors = [
+            "", "x", "W10", for_recent[:-2] + "zz",  # not signed by us, or tampered with
+            keyset.encode("proposals.recenti", 1, [utcnow(), 1]),  # page 1 has no cursor
+            keyset.encode("proposals.recenti", 2, ["ieri", 1]),  # not a date
+            keyset.encode("proposals.recenti", 2, [utcnow(), 2**40]),  # beyond an id
+            keyset.encode("proposals.recenti", 2, [utcnow()]),  # a key short
+        ]
+    for cursor in cursors:
+        html = listing(client, open_tavolo, expected_status=400, dopo=cursor)
+        assert "Il collegamento alla pagina successiva non è valido" in html
+    # A cursor is for one order only; for its own, it lists what comes after it (here: older than now).
+    listing(client, open_tavolo, expected_status=400, dopo=for_recent, ordine="sostegno")
+    assert titles(listing(client, open_tavolo, dopo=for_recent)) == ["Un centro diurno per gli anziani"]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from consulta.core.db import utcnow
 from consulta.extensions import db
 
 
 def test_facilitator_sees_only_their_tavoli_with_counts(
-        client, ambito, create_tavolo, create_user, create_objective, facilitator, login):
-    from consulta.proposals.models import Proposal
-
+        client, ambito, create_tavolo, create_user, create_objective, create_proposal, facilitator, login):
     mine = create_tavolo(title="Anziani", facilitators=[facilitator], deadline_days=4)
     draft = create_tavolo(title="Disabilità in preparazione", phase="draft", facilitators=[facilitator])
     create_tavolo(title="Tavolo di altri", facilitators=[create_user(role="facilitator")])
@@ -17,12 +14,9 @@ def test_facilitator_sees_only_their_tavoli_with_counts(
     create_objective(mine, title="Due")
     create_objective(mine, title="Tre", status="draft")
     author = create_user()
-    db.session.add_all([
-        Proposal(tavolo_id=mine.id, author_id=author.id, title=f"P{i}", body="x", body_html="x",
-                 state="published", visibility="visible", published_at=utcnow()) for i in range(3)
-    ] + [Proposal(tavolo_id=mine.id, author_id=author.id, title="Ritirata", body="x", body_html="x",
-                  state="withdrawn", visibility="visible")])
-    db.session.commit()
+    for i in range(3):
+        create_proposal(mine, author, title=f"P{i}")
+    create_proposal(mine, author, title="Ritirata", state="withdrawn")
     login(facilitator)
 
     html = client.get("/facilitazione/").get_data(as_text=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
-from consulta.core.db import utcnow
 from consulta.extensions import db
 
 
@@ -108,27 +107,15 @@ def test_unknown_or_overlong_slug_is_404(client, ambito):
     assert client.get("/tavoli/" + "x" * 500 + "/").status_code == 404
 
 
-def test_tavolo_page_counts_only_public_contributions(client, ambito, create_tavolo, create_user):
-    from consulta.comments.models import Comment
-    from consulta.proposals.models import Proposal
-    from consulta.votes.models import Vote
-
-    tavolo = create_tavolo(slug="conti")
+def test_tavolo_page_counts_only_public_contributions(client, ambito, create_tavolo, create_user, create_proposal,
+                                                     create_comment, create_vote):
+    tavolo = create_tavolo(slug="conti", moderation="pre")
     alice, bruno, carla = create_user(), create_user(), create_user()
-    visible = Proposal(tavolo_id=tavolo.id, author_id=alice.id, title="Visibile", body="x", body_html="x",
-                       state="published", visibility="visible", published_at=utcnow())
-    pending = Proposal(tavolo_id=tavolo.id, author_id=carla.id, title="In attesa", body="x", body_html="x",
-                       state="submitted", visibility="pending")
-    db.session.add_all([visible, pending])
-    db.session.flush()
-    db.session.add_all([
-        Comment(tavolo_id=tavolo.id, proposal_id=visible.id, author_id=bruno.id, body="c", body_html="c"),
-        Comment(tavolo_id=tavolo.id, proposal_id=visible.id, author_id=bruno.id, body="c", body_html="c",
-                deleted_at=utcnow() - timedelta(minutes=1)),
-        Vote(tavolo_id=tavolo.id, proposal_id=visible.id, ballot_key=f"person:{carla.id}", voter_id=carla.id,
-             category="citizen", value="for"),
-    ])
-    db.session.commit()
+    visible = create_proposal(tavolo, alice, title="Visibile")
+    create_proposal(tavolo, carla, title="In attesa", state="submitted")
+    create_comment(visible, bruno)
+    create_comment(visible, bruno, deleted=True)
+    create_vote(visible, carla, "for")
 
     html = client.get("/tavoli/conti/").get_data(as_text=True)
 

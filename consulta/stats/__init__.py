@@ -1,0 +1,1 @@
+"""Figures across domains: recounting the counters that the domains maintain (`flask recount`)."""
