@@ -183,7 +183,7 @@ def _card_columns():
     return (
         load_only(Proposal.tavolo_id, Proposal.objective_id, Proposal.author_id, Proposal.author_name,
                   Proposal.organisation_id, Proposal.category, Proposal.title, Proposal.channel,
-                  Proposal.protocol_number, Proposal.state, Proposal.visibility, Proposal.hidden_reason,
+                  Proposal.protocol_number, Proposal.state, Proposal.visibility, Proposal.hidden_reason, Proposal.hidden_note,
                   Proposal.hidden_by_flags, Proposal.listed_at, Proposal.votes_for_count, Proposal.comments_count),
         joinedload(Proposal.author).load_only(User.display_name),
         joinedload(Proposal.organisation).load_only(Organisation.name, Organisation.type),

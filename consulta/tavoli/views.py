@@ -52,7 +52,7 @@ _REVISION_NUMBER = re.compile(r"^\d{1,9}$")
 @bp.app_template_global("tavolo_stats")
 def _tavolo_stats_global(tavoli):
     """For pages of other domains (the home page) that list tavoli with their counts."""
-    return tavolo_stats([t.id for t in tavoli])
+    return tavolo_stats(tavoli)
 
 
 # --- loading -------------------------------------------------------------------
@@ -63,7 +63,7 @@ def _load_tavolo(slug: str) -> Tavolo:
         abort_with(404, _("Tavolo non trovato."))
     tavolo = db.session.execute(
         select(Tavolo).where(Tavolo.slug == slug)
-        .options(joinedload(Tavolo.plan), selectinload(Tavolo.facilitators))
+        .options(joinedload(Tavolo.plan), joinedload(Tavolo.facilitators))
     ).unique().scalar_one_or_none()
     if tavolo is None or not tavolo.can_view(current_user):
         abort_with(404, _("Tavolo non trovato."))
@@ -101,7 +101,7 @@ def index():
             select(Tavolo).where(Tavolo.plan_id == plan.id, visible_tavoli_clause(current_user))
             .order_by(Tavolo.position, Tavolo.title)
         ).scalars())
-    stats = tavolo_stats(t.id for t in tavoli)
+    stats = tavolo_stats(tavoli)
     return render_template("tavoli/index.html", plan=plan, tavoli=tavoli, stats=stats)
 
 
@@ -109,7 +109,7 @@ def index():
 def show(slug: str):
     from consulta.moderation.queries import latest_moderation_acts
     from consulta.proposals.listing import proposal_listing
-    from consulta.proposals.register import response_register
+    from consulta.proposals.register import Register
 
     tavolo = _load_tavolo(slug)
     stmt = select(Objective).where(Objective.tavolo_id == tavolo.id)
@@ -117,12 +117,12 @@ def show(slug: str):
         stmt = stmt.where(Objective.status != ObjectiveStatus.draft)
     # Objective.tavolo is joined-loaded and resolves to the tavolo already in the session.
     objectives = list(db.session.execute(stmt.order_by(Objective.position, Objective.id)).unique().scalars())
-    listing = proposal_listing(tavolo, request.args, current_user)
+    listing = proposal_listing(tavolo, request.args, current_user, objectives=objectives)
     log_entries, more_log = latest_moderation_acts(tavolo, current_user)
     return render_template(
         "tavoli/show.html", tavolo=tavolo, objectives=objectives, listing=listing,
-        stats=tavolo_stats([tavolo.id])[tavolo.id], following=is_following(current_user, tavolo),
-        register=response_register([tavolo.id])[tavolo.id], log_entries=log_entries, more_log=more_log,
+        stats=tavolo_stats([tavolo])[tavolo.id], following=is_following(current_user, tavolo),
+        register=Register.of(tavolo), log_entries=log_entries, more_log=more_log,
     )
 
 
@@ -209,7 +209,7 @@ def facilitation_home():
         select(Tavolo).where(facilitated_tavoli_clause(current_user))
         .options(joinedload(Tavolo.plan), selectinload(Tavolo.facilitators))
         .order_by(Tavolo.plan_id.desc(), Tavolo.position, Tavolo.id), per_page=20)
-    stats = tavolo_stats((t.id for t in page.items), with_objectives=True)
+    stats = tavolo_stats(page.items, with_objectives=True)
     # Moderation, meetings and plan read these tavoli's models: imported here to avoid import cycles.
     from consulta.meetings.queries import meetings_at_a_glance
     from consulta.moderation.queries import dashboard_stats, moderated_tavolo_ids, queue_totals
@@ -219,7 +219,7 @@ def facilitation_home():
     Plan.preload_record_managers({t.plan for t in page.items}, current_user)
     pending, flagged = queue_totals(moderated_tavolo_ids(current_user))
     return render_template("tavoli/facilitation_home.html", page=page, stats=stats,
-                           dashboard=dashboard_stats(ids), meetings=meetings_at_a_glance(ids),
+                           dashboard=dashboard_stats(page.items), meetings=meetings_at_a_glance(ids),
                            to_take_in=pending_counts_by_tavolo(ids), queue_pending=pending,
                            queue_flagged=flagged,
                            statuses=[s.value for s in ObjectiveStatus], status_labels=OBJECTIVE_STATUS_LABELS)
@@ -345,7 +345,7 @@ def _render_admin_plan(plan: Plan, adoption_form: AdoptionForm, status: int = 20
         .order_by(Tavolo.position, Tavolo.id)
     ).scalars())
     return render_template("tavoli/admin_plan.html", plan=plan, tavoli=tavoli, adoption_form=adoption_form,
-                           stats=tavolo_stats(t.id for t in tavoli)), status
+                           stats=tavolo_stats(tavoli)), status
 
 
 @bp.route("/gestione/piani/<int:plan_id>/modifica", methods=["GET", "POST"])
