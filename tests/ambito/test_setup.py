@@ -60,7 +60,7 @@ def test_running_init_again_changes_only_what_differs(runner):
     again = runner.invoke(args=INIT)
     assert again.exit_code == 0 and "Nessuna modifica." in again.output
     assert len(comuni()) == 15 and db.session.execute(select(Plan)).scalars().all().__len__() == 1
-    assert [e.action for e in db.session.execute(select(AuditEvent)).scalars()] == ["ambito.create", "plan.create"]
+    assert [e.action for e in db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()] == ["ambito.create", "plan.create"]
 
 
 def test_init_asks_for_what_the_options_do_not_say(runner):
