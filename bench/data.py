@@ -157,8 +157,11 @@ class _Steps:
         self.last = now
 
 
-def generate(scale: int, *, seed: int = 2025, say: Callable[[str], None] = lambda line: None) -> Generated:
-    """Fill an empty database (schema already created) for `scale` proposals. Flushes; the caller commits."""
+def generate(scale: int, *, busy_comments: int = BUSY_COMMENTS, plan_actions: int = PLAN_ACTIONS, seed: int = 2025,
+             say: Callable[[str], None] = lambda line: None) -> Generated:
+    """Fill an empty database (schema already created) for `scale` proposals. Flushes; the caller commits.
+
+    `busy_comments` and `plan_actions` are smaller only in the tests."""
     from argon2 import PasswordHasher
 
     from consulta.accounts.models import User
@@ -402,7 +405,7 @@ def generate(scale: int, *, seed: int = 2025, say: Callable[[str], None] = lambd
     top, replies = [], []
     for i, (row, pid) in enumerate(zip(proposal_rows, proposal_ids, strict=True)):
         if i == busy_index:
-            k = BUSY_COMMENTS
+            k = busy_comments
         else:
             k = rng.choices((0, 1, 2, 3, 4, 6), weights=(30, 25, 20, 12, 8, 5))[0]
         moment = row["published_at"]
@@ -488,7 +491,7 @@ def generate(scale: int, *, seed: int = 2025, say: Callable[[str], None] = lambd
     _insert(Notification.__table__, notes)
     steps.done(f"{len(audit_rows):,} audit events, {len(follow_rows):,} follows, {len(notes):,} notifications")
 
-    actions = _plan_record(plan, admin, rng)
+    actions = _plan_record(plan, admin, rng, plan_actions)
     steps.done(f"plan record to {actions} actions (operations)")
     db.session.flush()
     return Generated(
@@ -528,8 +531,8 @@ ACTION_TOPICS = ["di prossimità", "per le famiglie", "di inclusione", "per i gi
                  "di mediazione", "di orientamento", "di comunità", "di sollievo", "di accompagnamento"]
 
 
-def _plan_record(plan, admin, rng: random.Random) -> int:
-    """An aggiornamento that brings the record to about PLAN_ACTIONS actions, through the operations."""
+def _plan_record(plan, admin, rng: random.Random, total: int) -> int:
+    """An aggiornamento that brings the record to `total` actions, through the operations."""
     from consulta.ambito.models import Comune
     from consulta.extensions import db
     from consulta.meetings.models import Decision, Minutes
@@ -558,7 +561,7 @@ def _plan_record(plan, admin, rng: random.Random) -> int:
                 description="Un obiettivo dell'aggiornamento: **più servizi**, più vicini alle persone."))
     sources = ("fnps", "fna", "fondo_poverta", "comunali", "fse_plus", "pnrr")
     made = 0
-    for n, objective in zip(range(PLAN_ACTIONS - have), cycle(objectives), strict=False):
+    for n, objective in zip(range(total - have), cycle(objectives), strict=False):
         all_comuni = n % 3 != 0
         fields = record_ops.ActionFields(
             title=f"{ACTION_WORDS[n % len(ACTION_WORDS)]} {ACTION_TOPICS[n % len(ACTION_TOPICS)]} n. {n + 1}",

@@ -121,6 +121,7 @@ class WrkResult:
     non_2xx: int
     p50_ms: float
     p99_ms: float
+    max_ms: float
 
     @property
     def rate(self) -> float:
@@ -128,11 +129,19 @@ class WrkResult:
 
 
 def wrk(url: str, *, duration: float, threads: int = 2, connections: int = 8) -> WrkResult:
-    """One wrk run; the Lua `done` hook prints the totals and latency percentiles as JSON."""
+    """One wrk run; the Lua `done` hook prints the totals and latency percentiles as JSON.
+
+    When wrk stops, the requests it leaves open are still queued at gunicorn, whose sync workers serve
+    them anyway: the run waits as long as its slowest request took, so that they do not eat into the
+    next run (on the other server).
+    """
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s",
                "-s", str(WRK_SCRIPT), url]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
     data = json.loads(line.removeprefix("WRK_JSON "))
-    return WrkResult(requests=data["requests"], seconds=data["duration_us"] / 1e6, errors=data["errors"],
-                     non_2xx=data["status_errors"], p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000)
+    result = WrkResult(requests=data["requests"], seconds=data["duration_us"] / 1e6, errors=data["errors"],
+                       non_2xx=data["status_errors"], p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+                       max_ms=data["max_us"] / 1000)
+    time.sleep(min(result.max_ms / 1000, 10) + 0.2)
+    return result
