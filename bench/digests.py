@@ -1,22 +1,27 @@
 """Digest throughput: the whole send-digests pipeline against a bare smtplib loop.
 
-    .venv/bin/python -m bench.digests [--recipients 10000] [--reset]
+    .venv/bin/python -m bench.digests [--recipients 10000] [--db sqlite|postgresql] [--reset]
 
 Generates N verified participants following one tavolo, each with three pending
 notifications (bulk inserts), then times:
 
-1. `send-digests` (DigestRun): for every recipient, lock, group and fold, render
-   the text and HTML parts, write the outbox row and mark the notifications
-   digested (one commit), claim the row, hand it to SMTP, commit `sending`,
-   finish the message, commit `sent`;
+1. `send-digests` (DigestRun), in a fresh process with the production settings, as cron
+   runs it: for every recipient, lock, group and fold, render the text and HTML parts,
+   write the outbox row and mark the notifications digested (one commit), claim the row,
+   hand it to SMTP, commit `sending`, finish the message, commit `sent`; the peak memory
+   (maximum resident set) of that process is reported too;
 2. the ceiling: the same messages (already rendered) sent by a plain smtplib
    loop over one connection to the same sink.
 
+It prints PASS/FAIL for the targets: send-digests at least half the bare rate, peak memory
+under 150 MB.
+
 The SMTP sink (aiosmtpd) runs in its own process so that it does not share the
 interpreter lock with the code being measured. The database is SQLite in a
-temporary file unless DATABASE_URL is set; a non-empty database is refused
-unless --reset is given (it then drops and recreates every table: never point it
-at real data).
+temporary file, or with --db postgresql a fresh consulta_bench_digests database on the
+benchmark's PostgreSQL server (BENCH_POSTGRES_URL), unless DATABASE_URL is set; a
+non-empty DATABASE_URL database is refused unless --reset is given (it then drops and
+recreates every table: never point it at real data).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import queue
+import resource
 import smtplib
 import socket
 import sys
@@ -49,10 +56,25 @@ def _sink(port: int, ready, stop, counter) -> None:
     controller.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# Targets (issue 13, item 6).
+RATIO_MIN = 0.5
+PEAK_MB_MAX = 150
+
+
+def _send(environment: dict[str, str], results) -> None:
+    """The measured run, in a process of its own (spawned): Consulta as production runs it, one DigestRun."""
+    os.environ.update(environment)
+    from consulta import create_app
+    from consulta.digests.sender import DigestRun
+
+    app = create_app()
+    with app.app_context():
+        started = time.perf_counter()
+        summary = DigestRun(("weekly",)).run()
+        seconds = time.perf_counter() - started
+    # ru_maxrss is in kilobytes on Linux.
+    results.put({"seconds": seconds, "sent": summary.sent, "lines": summary.lines(),
+                 "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
 def _populate(n: int) -> None:
@@ -119,14 +141,24 @@ def _populate(n: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="where, when DATABASE_URL is not set (default: SQLite in a temporary file)")
     parser.add_argument("--reset", action="store_true", help="drop and recreate the tables of a non-empty database")
     args = parser.parse_args(argv)
     if args.recipients < 1:
         parser.error("--recipients must be at least 1")
 
-    workdir = tempfile.mkdtemp(prefix="consulta-bench-")
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{workdir}/bench.sqlite3"
-    port = _free_port()
+    from bench.servers import POSTGRES_URL, free_port, fresh_database, production_environment
+
+    url = os.environ.get("DATABASE_URL")
+    if url is None and args.db == "postgresql":
+        from sqlalchemy.engine import make_url
+
+        url = make_url(POSTGRES_URL).set(database="consulta_bench_digests").render_as_string(hide_password=False)
+        fresh_database(url)
+    elif url is None:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='consulta-bench-')}/bench.sqlite3"
+    port = free_port()
     ready, stop = multiprocessing.Event(), multiprocessing.Event()
     counter = multiprocessing.Value("i", 0)
     sink = multiprocessing.Process(target=_sink, args=(port, ready, stop, counter), daemon=True)
@@ -159,14 +191,28 @@ def main(argv: list[str] | None = None) -> int:
             print(f"recipients      {args.recipients:,} (3 notifications each; generated in "
                   f"{time.perf_counter() - started:.1f} s)")
 
+            db.session.remove()
             from consulta.digests.models import OutboxEmail
-            from consulta.digests.sender import DigestRun, _sender, mime_message
+            from consulta.digests.sender import _sender, mime_message
 
-            started = time.perf_counter()
-            summary = DigestRun(("weekly",)).run()
-            pipeline_seconds = time.perf_counter() - started
-            if summary.sent != args.recipients or counter.value != args.recipients:
-                print(f"unexpected: {summary.lines()} / sink received {counter.value}", file=sys.stderr)
+            spawn = multiprocessing.get_context("spawn")
+            results = spawn.Queue()
+            sender = spawn.Process(target=_send, args=({
+                **production_environment(normalise_database_url(url)), "MAIL_SERVER": "127.0.0.1",
+                "MAIL_PORT": str(port), "PUBLIC_BASE_URL": "https://consulta.example.org"}, results))
+            sender.start()
+            while True:
+                try:
+                    run = results.get(timeout=1)
+                    break
+                except queue.Empty:
+                    if not sender.is_alive():
+                        print(f"the send-digests process failed (exit code {sender.exitcode})", file=sys.stderr)
+                        return 1
+            sender.join()
+            pipeline_seconds = run["seconds"]
+            if run["sent"] != args.recipients or counter.value != args.recipients:
+                print(f"unexpected: {run['lines']} / sink received {counter.value}", file=sys.stderr)
                 return 1
 
             # The ceiling: the very same messages, rendered beforehand, through bare smtplib.
@@ -189,10 +235,14 @@ def main(argv: list[str] | None = None) -> int:
 
     pipeline_rate = args.recipients / pipeline_seconds
     bare_rate = len(messages) / bare_seconds
+    ratio = pipeline_rate / bare_rate
     print(f"send-digests    {pipeline_rate:9.1f} messages/s  ({pipeline_seconds:.1f} s: build, outbox, 3 commits, SMTP)")
     print(f"bare smtplib    {bare_rate:9.1f} messages/s  ({bare_seconds:.1f} s: the same messages, one connection)")
-    print(f"ratio           {pipeline_rate / bare_rate:9.2f}  (send-digests / bare smtplib; "
-          f"overhead {bare_rate / pipeline_rate:.1f}x)")
+    print(f"ratio           {ratio:9.2f}  (send-digests / bare smtplib; overhead {bare_rate / pipeline_rate:.1f}x)")
+    print(f"peak memory     {run['peak_mb']:9.1f} MB  (maximum resident set of the send-digests process)")
+    print(f"  {'PASS' if ratio >= RATIO_MIN else 'FAIL'}  send-digests ≥ {RATIO_MIN}× the bare smtplib rate: {ratio:.2f}×")
+    print(f"  {'PASS' if run['peak_mb'] < PEAK_MB_MAX else 'FAIL'}  peak memory < {PEAK_MB_MAX} MB: "
+          f"{run['peak_mb']:.1f} MB")
     return 0
 
 
