@@ -381,15 +381,16 @@ def generate(scale: int, *, busy_comments: int = BUSY_COMMENTS, plan_actions: in
                                "changes": {"state": ["published", "withdrawn"]}})
     steps.done("audit events, follows and notices of the proposals (built)")
 
+    # Withdrawn, merged and hidden proposals take votes and comments only until then.
+    closes = [acted if fate in ("withdrawn", "merged", "hidden") else now - timedelta(minutes=1)
+              for fate, acted in plans]
+
     # --- votes: about three ballots per proposal, by person (the tavolo votes per person)
     vote_rows = []
-    open_fates = {"published", "under_review", "answered", "hidden", "withdrawn", "merged"}
     for i, (row, pid) in enumerate(zip(proposal_rows, proposal_ids, strict=True)):
-        if plans[i][0] not in open_fates:
-            continue
         k = rng.choices(range(8), weights=(10, 12, 18, 20, 16, 12, 7, 5))[0]
         for voter in rng.sample(active, k):
-            at = row["published_at"] + timedelta(seconds=rng.randrange(86400 * 5))
+            at = min(row["published_at"] + timedelta(seconds=rng.randrange(86400 * 5)), closes[i])
             vote_rows.append({
                 "tavolo_id": tavolo.id, "proposal_id": pid, "objective_id": None,
                 "ballot_key": f"person:{voter['id']}", "voter_id": voter["id"], "organisation_id": None,
@@ -411,8 +412,7 @@ def generate(scale: int, *, busy_comments: int = BUSY_COMMENTS, plan_actions: in
         moment = row["published_at"]
         for n in range(k):
             author = active[rng.randrange(len(active))]
-            moment = moment + timedelta(minutes=rng.randrange(5, 600))
-            moment = min(moment, now - timedelta(minutes=1))
+            moment = min(moment + timedelta(minutes=rng.randrange(5, 600)), closes[i] - timedelta(seconds=k - n))
             text = rng.randrange(len(COMMENTS))
             comment = {
                 "tavolo_id": tavolo.id, "objective_id": None, "proposal_id": pid, "author_id": author["id"],
@@ -433,7 +433,7 @@ def generate(scale: int, *, busy_comments: int = BUSY_COMMENTS, plan_actions: in
         if n % 97 == 96:
             comment.update(visibility="hidden", hidden_reason=_hide_text("off_topic"))
         elif n % 151 == 150:
-            comment["deleted_at"] = comment["created_at"] + timedelta(hours=1)
+            comment["deleted_at"] = min(comment["created_at"] + timedelta(hours=1), now)
     top_ids = _insert(Comment.__table__, [_public(c) for c in top], returning=Comment.__table__.c.id)
     for comment in replies:
         parent = top[comment["_parent"]] if comment["_parent"] is not None else None
@@ -460,7 +460,7 @@ def generate(scale: int, *, busy_comments: int = BUSY_COMMENTS, plan_actions: in
         if proposal["author_id"] not in (parent_author, comment["author_id"]):
             notes.append({**base, "user_id": proposal["author_id"], "event": "comment.created"})
         if comment["visibility"] == "hidden":
-            audit_rows.append({"at": comment["created_at"] + timedelta(hours=2), "actor_id": facilitator.id,
+            audit_rows.append({"at": min(comment["created_at"] + timedelta(hours=2), now), "actor_id": facilitator.id,
                                "action": "comment.hide", "subject_type": "comment", "subject_id": cid,
                                "tavolo_id": tavolo.id, "reason": comment["hidden_reason"],
                                "changes": {"visibility": ["visible", "hidden"], "reason_code": "off_topic"}})

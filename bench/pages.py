@@ -8,11 +8,12 @@ in consulta_bench_data_<scale> on PostgreSQL, and reused while it matches the sc
 statements of each page in-process, then starts Consulta (production settings, `consulta:create_app()`)
 and the yardstick (bench/yardstick.py) under gunicorn with 2 sync workers each, warms them up and runs
 `wrk -t2 -c8` on each page of Consulta and right after on the yardstick, A B A B, for --rounds
-rounds. It prints the median requests per second, p50 and p99 latencies, SQL statements per page,
-the ratio to the yardstick (the median of the per-round ratios: both ran on the same machine a few
-seconds apart, so the ratio is fair on a busy machine) and PASS/FAIL for each target; with several
-scales, also how much slower each page is at the larger scales than at the smallest. The figures go
-to bench/out/pages-<db>-<scale>.json too.
+rounds (after each run it waits until gunicorn has served what wrk left in flight). It prints the
+median requests per second, p50 and p99 latencies, SQL statements per page, the ratio to the
+yardstick (the median of the per-round ratios: both ran on the same machine a few seconds apart, so
+the ratio is fair on a busy machine) and PASS/FAIL for each target; then how much slower each page
+is at the larger scales than at the smallest. The figures go to bench/out/pages-<db>-<scale>.json,
+and the comparison between scales reads them there: scales measured in separate runs count too.
 """
 
 from __future__ import annotations
@@ -238,15 +239,20 @@ def measure(backend: str, scale: int, *, duration: float, rounds: int, warmup: f
     env = production_environment(url)
     print(f"\n== {backend}, {scale:,} proposals: {rounds} rounds of wrk -t2 -c8 -d{duration:g}s, "
           f"gunicorn --workers 2 (sync)", flush=True)
-    with Gunicorn("consulta:create_app()", env, ready_path="/healthz") as consulta, \
-            Gunicorn("bench.yardstick:create_app()", env, ready_path=tavolo) as yardstick:
+    with Gunicorn("consulta:create_app()", env) as consulta, Gunicorn("bench.yardstick:create_app()", env) as yardstick:
+
+        def run(server: Gunicorn, path: str, seconds: float) -> WrkResult:
+            result = wrk(server.url + path, duration=seconds)
+            server.drain()  # what wrk left in flight must not weigh on the next run
+            return result
+
         for page in pages:
-            wrk(consulta.url + page.path, duration=warmup)
-        wrk(yardstick.url + tavolo, duration=warmup)
+            run(consulta, page.path, warmup)
+        run(yardstick, tavolo, warmup)
         for round_number in range(1, rounds + 1):
             for page in pages:
-                page.runs.append(wrk(consulta.url + page.path, duration=duration))
-                page.yardstick.append(wrk(yardstick.url + tavolo, duration=duration))
+                page.runs.append(run(consulta, page.path, duration))
+                page.yardstick.append(run(yardstick, tavolo, duration))
             print(f"   round {round_number}/{rounds} done", flush=True)
 
     yard_rate = statistics.median(r.rate for p in pages for r in p.yardstick)
@@ -301,13 +307,18 @@ def _print_checks(checks) -> None:
         print(f"  {'PASS' if passed else 'FAIL'}  {target}: {measured}")
 
 
-def compare_scales(backend: str, results: list[dict]) -> None:
-    """How much slower each page is at the larger scales than at the smallest one measured."""
-    results = sorted(results, key=lambda r: r["scale"])
+def compare_scales(backend: str) -> None:
+    """How much slower each page is at the larger scales than at the smallest, from the figures stored
+    in bench/out/ (this run's and those of earlier runs of other scales, with their date and commit)."""
+    results = sorted((json.loads(path.read_text()) for path in OUT.glob(f"pages-{backend}-*.json")),
+                     key=lambda r: r["scale"])
+    if len(results) < 2:
+        return
     base = results[0]
     for other in results[1:]:
         print(f"\n== {backend}: {other['scale']:,} against {base['scale']:,} proposals "
-              f"(req/s at {base['scale']:,} / req/s at {other['scale']:,})")
+              f"(req/s at {base['scale']:,} / req/s at {other['scale']:,}; measured {base['measured_at']} "
+              f"at {base['commit']} and {other['measured_at']} at {other['commit']})")
         checks = []
         for small, large in zip(base["pages"], other["pages"], strict=True):
             slowdown = _share(small["rate"], large["rate"]) or float("inf")
@@ -339,10 +350,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rounds must be at least 1")
     started = time.perf_counter()
     for backend in args.db:
-        results = [measure(backend, scale, duration=args.duration, rounds=args.rounds, warmup=args.warmup,
-                           regenerate=args.regenerate) for scale in sorted(set(args.scale))]
-        if len(results) > 1:
-            compare_scales(backend, results)
+        for scale in sorted(set(args.scale)):
+            measure(backend, scale, duration=args.duration, rounds=args.rounds, warmup=args.warmup,
+                    regenerate=args.regenerate)
+        compare_scales(backend)
     print(f"\n(pages benchmark: {time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,15 +74,20 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """`gunicorn --workers 2` (sync workers) serving `app_spec` on a free port, until stopped."""
+    """`gunicorn --workers 2` (sync workers) serving `app_spec` on a free port, until stopped.
 
-    def __init__(self, app_spec: str, env: dict[str, str], *, workers: int = 2, ready_path: str = "/"):
+    `idle_path` is a cheap page of the app (no work but a trivial query at most), for `drain()`.
+    """
+
+    def __init__(self, app_spec: str, env: dict[str, str], *, workers: int = 2, idle_path: str = "/healthz"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.idle_path = idle_path
         command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--worker-class", "sync",
                    "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--timeout", "120", app_spec]
         self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
-        self._wait(ready_path)
+        self._wait(idle_path)
 
     def _wait(self, path: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -96,6 +102,20 @@ class Gunicorn:
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"gunicorn did not answer on {self.url}{path}")
+
+    def drain(self) -> None:
+        """Return once the requests a wrk run left open are served.
+
+        wrk stops with requests in flight, and gunicorn's sync workers serve them anyway, from the
+        listen queue. One cheap request per worker, sent now, queues behind them: when all have
+        answered, every worker is free again and the next run starts on an idle server.
+        """
+        def ask(_n: int) -> None:
+            with urllib.request.urlopen(self.url + self.idle_path, timeout=600) as response:
+                response.read()
+
+        with ThreadPoolExecutor(self.workers) as pool:
+            list(pool.map(ask, range(self.workers)))
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -129,19 +149,12 @@ class WrkResult:
 
 
 def wrk(url: str, *, duration: float, threads: int = 2, connections: int = 8) -> WrkResult:
-    """One wrk run; the Lua `done` hook prints the totals and latency percentiles as JSON.
-
-    When wrk stops, the requests it leaves open are still queued at gunicorn, whose sync workers serve
-    them anyway: the run waits as long as its slowest request took, so that they do not eat into the
-    next run (on the other server).
-    """
+    """One wrk run; the Lua `done` hook prints the totals and latency percentiles as JSON."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s",
                "-s", str(WRK_SCRIPT), url]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("WRK_JSON "))
     data = json.loads(line.removeprefix("WRK_JSON "))
-    result = WrkResult(requests=data["requests"], seconds=data["duration_us"] / 1e6, errors=data["errors"],
-                       non_2xx=data["status_errors"], p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
-                       max_ms=data["max_us"] / 1000)
-    time.sleep(min(result.max_ms / 1000, 10) + 0.2)
-    return result
+    return WrkResult(requests=data["requests"], seconds=data["duration_us"] / 1e6, errors=data["errors"],
+                     non_2xx=data["status_errors"], p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+                     max_ms=data["max_us"] / 1000)

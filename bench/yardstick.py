@@ -103,6 +103,10 @@ def create_app(database_url: str | None = None) -> Flask:
     engine = create_engine(url)
     app.extensions["yardstick_engine"] = engine
 
+    @app.get("/healthz")
+    def healthz():
+        return "ok"
+
     @app.get("/tavoli/<slug>/")
     def tavolo_page(slug: str):
         page = request.args.get("page", "1")
