@@ -68,9 +68,22 @@ messages: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
+# The benchmark (docs/performance.md): Consulta's pages against the hand-written yardstick under gunicorn,
+# on SQLite and PostgreSQL at BENCH_SCALES proposals (BENCH_SCALES="500 5000 50000" for all three), then
+# the e-mail digests against a bare smtplib loop on both databases. The data and the figures stay in bench/out/.
+BENCH_SCALES ?= 5000
+BENCH_DURATION ?= 10
+BENCH_ROUNDS ?= 3
+BENCH_RECIPIENTS ?= 10000
+
 bench: install
-	$(BIN)/python -m bench.digests
-	$(BIN)/python -m bench.proposal_page
+	mkdir -p bench/out
+	set -o pipefail; $(BIN)/python -m bench.pages --db sqlite postgresql --scale $(BENCH_SCALES) \
+	    --duration $(BENCH_DURATION) --rounds $(BENCH_ROUNDS) | tee bench/out/pages.txt
+	set -o pipefail; for db in sqlite postgresql; do \
+	    $(BIN)/python -m bench.digests --db $$db --recipients $(BENCH_RECIPIENTS) || exit 1; \
+	done | tee bench/out/digests.txt
+	$(BIN)/python -m bench.proposal_page | tee bench/out/proposal_page.txt
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance .pytest_cache
