@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -249,11 +250,14 @@ def measure(backend: str, scale: int, *, duration: float, rounds: int, warmup: f
         for page in pages:
             run(consulta, page.path, warmup)
         run(yardstick, tavolo, warmup)
+        # The machine may be shared: its load says how far the absolute figures can be trusted.
+        load = [os.getloadavg()[0]]
         for round_number in range(1, rounds + 1):
             for page in pages:
                 page.runs.append(run(consulta, page.path, duration))
                 page.yardstick.append(run(yardstick, tavolo, duration))
-            print(f"   round {round_number}/{rounds} done", flush=True)
+            load.append(os.getloadavg()[0])
+            print(f"   round {round_number}/{rounds} done (load average {load[-1]:.1f})", flush=True)
 
     yard_rate = statistics.median(r.rate for p in pages for r in p.yardstick)
     yard_p50 = statistics.median(r.p50_ms for p in pages for r in p.yardstick)
@@ -290,7 +294,7 @@ def measure(backend: str, scale: int, *, duration: float, rounds: int, warmup: f
     result = {
         "backend": backend, "scale": scale, "duration": duration, "rounds": rounds,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": _commit(),
-        "site": asdict(site), "yardstick": {"rate": yard_rate, "p50_ms": yard_p50, "p99_ms": yard_p99,
+        "load_average": load, "site": asdict(site), "yardstick": {"rate": yard_rate, "p50_ms": yard_p50, "p99_ms": yard_p99,
                                             "sql": yardstick_sql},
         "pages": [{"key": p.key, "label": p.label, "path": p.path, "sql": p.sql, "rate": p.rate, "p50_ms": p.p50,
                    "p99_ms": p.p99, "ratio": p.ratio, "runs": [asdict(r) for r in p.runs],
