@@ -511,12 +511,10 @@ def _public(comment: dict) -> dict:
 
 
 def _hide_text(code: str) -> str:
-    from flask_babel import force_locale
+    """What a moderator's hide stores: the reason's phrase key (said in the reader's language)."""
+    from consulta.core.events import phrase_key
 
-    from consulta.moderation.models import public_reason
-
-    with force_locale("it"):
-        return public_reason(code)
+    return phrase_key(f"moderation.{code}")
 
 
 def _tax_code(n: int) -> str:
