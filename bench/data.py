@@ -608,6 +608,20 @@ def reset_schema() -> None:
     existing.drop_all(db.engine)
 
 
+def create_tables(reset: bool) -> bool:
+    """The models' tables, empty, for a benchmark that needs no migrations; False (said on stderr) when the
+    database holds data and `reset` was not given."""
+    from consulta.extensions import db
+
+    if not database_is_empty():
+        if not reset:
+            print("The database is not empty: use a dedicated one, or --reset to wipe it.", file=sys.stderr)
+            return False
+    reset_schema()
+    db.create_all()
+    return True
+
+
 def production_app(database_url: str):
     """Consulta as gunicorn runs it in production (CONSULTA_CONFIG=production), on `database_url`."""
     from bench.servers import production_environment

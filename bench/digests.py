@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1 or (args.workers > 1 and args.db == "sqlite"):
         parser.error("--workers: at least 1, and SQLite has one writer: one worker")
 
-    from sqlalchemy import create_engine, inspect, make_url, select, text
+    from sqlalchemy import create_engine, make_url, select, text
 
     from config import normalise_database_url
 
@@ -232,19 +232,14 @@ def main(argv: list[str] | None = None) -> int:
         print("the SMTP sink did not start", file=sys.stderr)
         return 1
 
+    from bench.data import create_tables
     from consulta.extensions import db
 
     app = _app(url, port)
     try:
         with app.app_context():
-            if inspect(db.engine).has_table("user"):
-                has_rows = db.session.execute(text('SELECT 1 FROM "user" LIMIT 1')).first() is not None
-                if has_rows and not args.reset:
-                    print("The database is not empty: use a dedicated one, or --reset to wipe it.", file=sys.stderr)
-                    return 2
-                db.session.remove()
-                db.drop_all()
-            db.create_all()
+            if not create_tables(args.reset):
+                return 2
             started = time.perf_counter()
             _populate(args.recipients)
             print(f"database        {db.engine.dialect.name} ({db.engine.url.render_as_string(hide_password=True)})")

@@ -160,8 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reset", action="store_true", help="drop and recreate the tables of a non-empty database")
     args = parser.parse_args(argv)
 
-    from sqlalchemy import inspect, text
-
+    from bench.data import create_tables
     from config import normalise_database_url
     from consulta import create_app
     from consulta.extensions import db
@@ -172,14 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                      **({"COMMENTS_PER_CHUNK": args.chunk} if args.chunk else {}))
     _yardstick(app)
     with app.app_context():
-        if inspect(db.engine).has_table("user"):
-            has_rows = db.session.execute(text('SELECT 1 FROM "user" LIMIT 1')).first() is not None
-            if has_rows and not args.reset:
-                print("The database is not empty: use a dedicated one, or --reset to wipe it.", file=sys.stderr)
-                return 2
-            db.session.remove()
-            db.drop_all()
-        db.create_all()
+        if not create_tables(args.reset):
+            return 2
         proposal_id = _populate(args.comments)
         dialect = db.engine.dialect.name
 
