@@ -9,6 +9,7 @@ unreachable PostgreSQL or a missing Chromium fails the run instead of skipping.
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import hashlib
@@ -19,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -33,11 +35,16 @@ from consulta.extensions import db
 pytest.register_assert_rewrite("tests.factories")
 pytest_plugins = ["tests.factories"]
 
+from consulta.core.db import utcnow  # noqa: E402
 from tests.database import (  # noqa: E402
+    Rows,
     clean_database,
     current_test_connection,
     insert_rows,
     rolled_back_transaction,
+    shifted,
+    table_rows,
+    tables_are_empty,
 )
 from tests.factories import DEFAULT_PASSWORD  # noqa: E402  (after the rewrite registration)
 
@@ -306,27 +313,84 @@ def app(_session_app, smtp_sink, request) -> Iterator:
                 yield _session_app
 
 
-_demo_rows: dict[str, list[tuple[sa.Table, list[dict]]]] = {}
+@dataclass
+class _Scene:
+    rows: Rows
+    built_at: datetime
+    value: object  # what build returned, its database objects as (class, primary key) references
+
+
+_scenes: dict[tuple[str, str], _Scene] = {}
+
+
+def _references(value):
+    state = sa.inspect(value, raiseerr=False)
+    if state is not None and getattr(state, "mapper", None) is not None:
+        return _Reference(type(value), state.identity)
+    if isinstance(value, dict):
+        return {key: _references(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_references(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _references(getattr(value, f.name))
+                                             for f in dataclasses.fields(value)})
+    return value
+
+
+@dataclass(frozen=True)
+class _Reference:
+    model: type
+    identity: tuple
+
+    def load(self):
+        return db.session.get(self.model, self.identity)
+
+
+def _loaded(value):
+    if isinstance(value, _Reference):
+        return value.load()
+    if isinstance(value, dict):
+        return {key: _loaded(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_loaded(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: _loaded(getattr(value, f.name))
+                                             for f in dataclasses.fields(value)})
+    return value
 
 
 @pytest.fixture
-def demo(app, database_url):
-    """The database `make run` serves (`flask demo`), committed. The first test of a worker and database
-    loads it through the domain operations (load_demo: seconds, thousands of statements); later ones
-    insert the rows that load kept, table by table, and move PostgreSQL's id sequences past them."""
+def scene(app, database_url):
+    """scene(name, build): the world build() makes through the domain operations, committed. The first
+    test of a worker and database that asks for `name` runs build() (the test's first write: the tables are
+    empty) and keeps the rows it left; later ones insert those rows again in bulk (same ids, the clock moved
+    on by the time since) and get build()'s value back with its database objects reloaded."""
+
+    def get(name: str, build):
+        kept = _scenes.get((database_url, name))
+        if kept is None:
+            assert tables_are_empty(), f"scene {name!r} must be the test's first write"
+            value = build()
+            db.session.commit()
+            _scenes[(database_url, name)] = _Scene(table_rows(), utcnow(), _references(value))
+            return value
+        insert_rows(shifted(kept.rows, utcnow() - kept.built_at))
+        db.session.commit()
+        return _loaded(kept.value)
+
+    return get
+
+
+@pytest.fixture
+def demo(scene):
+    """The database `make run` serves (`flask demo`), committed: loaded once per worker and database
+    through the domain operations (load_demo: seconds, thousands of statements), inserted again later."""
     from consulta.demo import load_demo
 
-    rows = _demo_rows.get(database_url)
-    if rows is None:
-        assert load_demo()
-        db.session.commit()
-        _demo_rows[database_url] = [
-            (table, [dict(row._mapping) for row in db.session.execute(  # in id order: rows refer to earlier ones
-                table.select().order_by(*table.primary_key.columns))])
-            for table in db.metadata.sorted_tables]
-        return
-    insert_rows(rows)
-    db.session.commit()
+    def build():
+        assert load_demo(), "the demo did not load on empty tables"
+
+    scene("demo", build)
 
 
 @pytest.fixture

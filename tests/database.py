@@ -48,7 +48,37 @@ def _create_immutability_triggers(conn) -> None:
         conn.execute(sa.text(statement))
 
 
-def insert_rows(rows: list[tuple[sa.Table, list[dict]]]) -> None:
+Rows = list[tuple[sa.Table, list[dict]]]
+# Their hash covers the meeting's times and the approval's: sealed minutes keep their clock.
+_SEALED_CLOCK = {"meeting", "minutes"}
+
+
+def table_rows() -> Rows:
+    """Every row of every table, parents first, each table in primary-key order (rows refer to earlier ones)."""
+    return [(table, [dict(row._mapping) for row in db.session.execute(
+        table.select().order_by(*table.primary_key.columns))]) for table in db.metadata.sorted_tables]
+
+
+def tables_are_empty() -> bool:
+    return all(db.session.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None
+               for table in db.metadata.sorted_tables)
+
+
+def shifted(rows: Rows, delta) -> Rows:
+    """The rows with every date-time moved by `delta` (but sealed minutes' and their meetings'), so that
+    they stand to the present as they stood when they were read: an edit window still open, say."""
+    moved = []
+    for table, table_rows_ in rows:
+        columns = [] if table.name in _SEALED_CLOCK else [
+            c.name for c in table.columns if isinstance(c.type, sa.DateTime)]
+        if columns:
+            table_rows_ = [{**row, **{c: row[c] + delta for c in columns if row[c] is not None}}
+                           for row in table_rows_]
+        moved.append((table, table_rows_))
+    return moved
+
+
+def insert_rows(rows: Rows) -> None:
     """Insert rows read back from another test's database (in table dependency order), as they were:
     approved minutes included, hence with the immutability triggers lifted meanwhile; PostgreSQL's id
     sequences move past the inserted ids."""

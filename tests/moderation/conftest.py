@@ -29,6 +29,10 @@ class People:
 
 @pytest.fixture
 def people(create_user, create_organisation):
+    return make_people(create_user, create_organisation)
+
+
+def make_people(create_user, create_organisation) -> People:
     org = create_organisation(name="Auser Narni", type="volunteer")
     return People(
         organisation=org,
@@ -46,13 +50,21 @@ def people(create_user, create_organisation):
 
 @pytest.fixture
 def post_tavolo(create_tavolo, people):
+    return make_post_tavolo(create_tavolo, people)
+
+
+@pytest.fixture
+def pre_tavolo(create_tavolo, people):
+    return make_pre_tavolo(create_tavolo, people)
+
+
+def make_post_tavolo(create_tavolo, people):
     """Open, post-moderated: contributions appear at once and can be hidden later."""
     return create_tavolo(slug="anziani", title="Anziani e non autosufficienza", moderation="post",
                          facilitators=[people.facilitator])
 
 
-@pytest.fixture
-def pre_tavolo(create_tavolo, people):
+def make_pre_tavolo(create_tavolo, people):
     """Open, pre-moderated: contributions wait in the queue."""
     return create_tavolo(slug="minori", title="Minori e famiglie", moderation="pre",
                          facilitators=[people.facilitator])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from consulta.extensions import db
+from tests.moderation.conftest import make_people, make_post_tavolo, make_pre_tavolo
 
 ROLES = ["anonymous", "participant", "other_facilitator", "facilitator", "admin"]
 LOGIN = "login"
@@ -18,25 +19,35 @@ ACTOR = {"participant": "reader"}
 
 
 @pytest.fixture
-def world(people, post_tavolo, pre_tavolo, make_proposal, create_comment, create_flag):
+def world(scene, create_user, create_organisation, create_tavolo, create_proposal, create_comment, create_flag):
     """One item in the right state for each route, in the facilitator's tavoli: what waits for approval in
-    the pre-moderated one, everything else in the post-moderated one."""
-    pending = make_proposal(pre_tavolo, title="In attesa", state="submitted")
-    published = make_proposal(post_tavolo, title="Pubblicata")
-    hidden = make_proposal(post_tavolo, title="Nascosta", visibility="hidden", hide_reason="spam")
-    flagged = make_proposal(post_tavolo, title="Segnalata")
-    create_flag(flagged, people.representative)
-    comment = create_comment(published, people.author, body="Un commento")
-    pending_comment = create_comment(make_proposal(pre_tavolo, title="Pubblicata dal facilitatore"), people.author,
-                                     body="In attesa", visibility="pending")
-    hidden_comment = create_comment(published, people.author, body="Nascosto", visibility="hidden")
-    flagged_comment = create_comment(published, people.author, body="Segnalato")
-    create_flag(flagged_comment, people.representative)
-    return {
-        "slug": post_tavolo.slug, "pending": pending.id, "published": published.id, "hidden": hidden.id,
-        "flagged": flagged.id, "comment": comment.id, "pending_comment": pending_comment.id,
-        "hidden_comment": hidden_comment.id, "flagged_comment": flagged_comment.id,
-    }
+    the pre-moderated one, everything else in the post-moderated one. Returns (people, {name: id})."""
+
+    def build():
+        people = make_people(create_user, create_organisation)
+        post_tavolo, pre_tavolo = make_post_tavolo(create_tavolo, people), make_pre_tavolo(create_tavolo, people)
+
+        def proposal(tavolo, **kwargs):
+            return create_proposal(tavolo, people.author, **kwargs)
+
+        pending = proposal(pre_tavolo, title="In attesa", state="submitted")
+        published = proposal(post_tavolo, title="Pubblicata")
+        hidden = proposal(post_tavolo, title="Nascosta", visibility="hidden", hide_reason="spam")
+        flagged = proposal(post_tavolo, title="Segnalata")
+        create_flag(flagged, people.representative)
+        comment = create_comment(published, people.author, body="Un commento")
+        pending_comment = create_comment(proposal(pre_tavolo, title="Pubblicata dal facilitatore"), people.author,
+                                         body="In attesa", visibility="pending")
+        hidden_comment = create_comment(published, people.author, body="Nascosto", visibility="hidden")
+        flagged_comment = create_comment(published, people.author, body="Segnalato")
+        create_flag(flagged_comment, people.representative)
+        return people, {
+            "slug": post_tavolo.slug, "pending": pending.id, "published": published.id, "hidden": hidden.id,
+            "flagged": flagged.id, "comment": comment.id, "pending_comment": pending_comment.id,
+            "hidden_comment": hidden_comment.id, "flagged_comment": flagged_comment.id,
+        }
+
+    return scene("moderation-routes", build)
 
 
 FACILITATORS = {"anonymous": LOGIN, "participant": 403, "other_facilitator": 403}
@@ -116,7 +127,8 @@ def _assert_outcome(response, expected, label):
 
 
 @pytest.mark.parametrize("method, url, data, outcomes", MODERATION_TABLE)
-def test_moderation_routes(app, people, world, audit_count, subtests, method, url, data, outcomes):
+def test_moderation_routes(app, world, audit_count, subtests, method, url, data, outcomes):
+    people, world = world
     target = url.format(**world)
     for role, expected in outcomes:
         with subtests.test(role=role):
@@ -148,23 +160,29 @@ def test_the_table_covers_every_moderation_route(app):
 # --------------------------------------------------------------------------- admin routes, from the url_map
 
 @pytest.fixture
-def admin_world(people, post_tavolo, create_plan, create_user, create_organisation):
+def admin_world(scene, create_user, create_organisation, create_tavolo):
+    """Returns (people, {url argument: id})."""
     from consulta.digests.models import OutboxEmail
     from consulta.organisations.models import Membership
 
-    org = create_organisation(name="Da verificare", status="pending")
-    joiner = create_user(email="socio@example.org")
-    membership = Membership(user_id=joiner.id, organisation_id=people.organisation.id)
-    db.session.add(membership)
-    target = create_user(email="bersaglio@example.org")
-    row = OutboxEmail(recipient_id=target.id, period_key="daily:2026-01-01", to_address=target.email,
-                      subject="Riepilogo", body_text="Testo", body_html="<p>Testo</p>")
-    db.session.add(row)
-    db.session.commit()
-    return {
-        "plan_id": post_tavolo.plan_id, "slug": post_tavolo.slug, "organisation_id": org.id,
-        "membership_id": membership.id, "user_id": target.id, "row_id": row.id,
-    }
+    def build():
+        people = make_people(create_user, create_organisation)
+        post_tavolo = make_post_tavolo(create_tavolo, people)
+        org = create_organisation(name="Da verificare", status="pending")
+        joiner = create_user(email="socio@example.org")
+        membership = Membership(user_id=joiner.id, organisation_id=people.organisation.id)
+        db.session.add(membership)
+        target = create_user(email="bersaglio@example.org")
+        row = OutboxEmail(recipient_id=target.id, period_key="daily:2026-01-01", to_address=target.email,
+                          subject="Riepilogo", body_text="Testo", body_html="<p>Testo</p>")
+        db.session.add(row)
+        db.session.commit()
+        return people, {
+            "plan_id": post_tavolo.plan_id, "slug": post_tavolo.slug, "organisation_id": org.id,
+            "membership_id": membership.id, "user_id": target.id, "row_id": row.id,
+        }
+
+    return scene("admin-routes", build)
 
 
 def _admin_rules():
@@ -181,9 +199,10 @@ ADMIN_TABLE = [pytest.param(method, rule, outcomes, id=f"{name}-{method}-{rule}"
 
 
 @pytest.mark.parametrize("method, rule, outcomes", ADMIN_TABLE)
-def test_admin_routes(app, people, admin_world, audit_count, subtests, method, rule, outcomes):
+def test_admin_routes(app, admin_world, audit_count, subtests, method, rule, outcomes):
     import re
 
+    people, admin_world = admin_world
     url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(admin_world.get(m.group(1), 999_999)), rule)
     for role, expected in outcomes:
         with subtests.test(role=role):
