@@ -85,6 +85,10 @@ def dummy_user(create_user):
 
 @pytest.fixture
 def admin_user(create_user):
+    return build_admin(create_user)
+
+
+def build_admin(create_user):
     return create_user(email="admin@example.org", display_name="Ufficio di Piano", role="admin")
 
 
@@ -102,8 +106,11 @@ def create_comune(app):
 
 @pytest.fixture
 def ambito(app, create_comune):
-    """The Ambito with three comuni, Narni capofila."""
+    return build_ambito(create_comune)
 
+
+def build_ambito(create_comune) -> Ambito:
+    """The Ambito with three comuni, Narni capofila."""
     narni = create_comune("Narni", "055022")
     create_comune("Amelia", "055005")
     create_comune("Otricoli", "055024")

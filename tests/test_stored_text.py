@@ -8,7 +8,6 @@ from sqlalchemy import select, update
 
 from consulta.comments.models import Comment
 from consulta.core.text import render_markdown, sanitise
-from consulta.demo import load_demo
 from consulta.extensions import db
 from consulta.meetings.models import Minutes
 from consulta.stored_text import STORED_TEXT
@@ -36,9 +35,8 @@ def test_every_stored_html_column_is_rendered_from_its_source(app):
     assert listed <= html_columns
 
 
-def test_stored_html_in_a_populated_database_passes_the_current_policy(app, create_tavolo, dummy_user,
+def test_stored_html_in_a_populated_database_passes_the_current_policy(demo, create_tavolo, dummy_user,
                                                                        create_proposal, create_comment):
-    load_demo()
     tavolo = create_tavolo(slug="testi-di-prova")
     proposal = create_proposal(tavolo, dummy_user, body="Una **proposta** con <b onclick=x()>html</b> e https://example.org")
     create_comment(proposal, dummy_user, body="[link](javascript:alert(1)) e <script>alert(2)</script>\n\n# titolo")

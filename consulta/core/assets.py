@@ -31,8 +31,13 @@ class ConsultaFlask(Flask):
 
 
 def version_of(app: Flask, filename: str) -> str | None:
-    """The first 12 hex digits of the file's SHA-256, memoised by path and modification time; None for
-    anything that is not a regular file inside the static folder (the name may come from a request)."""
+    """The first 12 hex digits of the file's SHA-256; None for anything that is not a regular file inside
+    the static folder (the name may come from a request). Memoised by path, and in debug mode (where
+    stylesheets are edited while the server runs) by modification time too; outside it a deployment
+    changes the files only with a restart, so a page's dozen static URLs cost no system call."""
+    cache: dict[str, tuple[int, str | None]] = app.extensions.setdefault("consulta_asset_versions", {})
+    if not app.debug and filename in cache:
+        return cache[filename][1]
     joined = safe_join(app.static_folder or "", filename)
     if joined is None:
         return None
@@ -43,7 +48,6 @@ def version_of(app: Flask, filename: str) -> str | None:
         stamp = path.stat().st_mtime_ns
     except OSError:
         return None
-    cache: dict[str, tuple[int, str]] = app.extensions.setdefault("consulta_asset_versions", {})
     known = cache.get(filename)
     if known is None or known[0] != stamp:
         known = (stamp, hashlib.sha256(path.read_bytes()).hexdigest()[:12])

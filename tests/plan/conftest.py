@@ -8,27 +8,82 @@ from decimal import Decimal
 import pytest
 
 from consulta.extensions import db
+from tests.factories import build_admin, build_ambito
+
+# The scene's parts, in the order they are built; a test gets those it asks for (directly or through
+# another fixture), built once per worker and database (tests/conftest.py `scene`) and inserted again later.
+SCENE_PARTS = ("ambito", "facilitator", "admin_user", "plan", "table", "stage")
+NEEDS = {"stage": {"table", "facilitator", "admin_user"}, "table": {"facilitator"}}  # stage first: it needs table
+
+
+def _asked(request) -> tuple[str, ...]:
+    """The scene's parts this test uses; none if it uses neither plan, table nor stage (then `ambito` and
+    `admin_user` are the factories' own)."""
+    names = set(request.fixturenames)
+    if names.isdisjoint({"plan", "table", "stage"}):
+        return ()
+    for part, needs in NEEDS.items():
+        if part in names:
+            names |= needs
+    return tuple(part for part in SCENE_PARTS if part in names)
 
 
 @pytest.fixture
-def facilitator(create_user):
+def plan_scene(request, scene, create_comune, create_user, create_plan, create_tavolo, create_organisation,
+               create_proposal, create_vote, approve_decisions, create_area):
+    parts = _asked(request)
+
+    def build():
+        built = {"ambito": build_ambito(create_comune)}
+        if "facilitator" in parts:
+            built["facilitator"] = create_user(email="fabio@example.org", display_name="Fabio Facilitatore",
+                                               role="facilitator")
+        if "admin_user" in parts:
+            built["admin_user"] = build_admin(create_user)
+        built["plan"] = create_plan(title="Piano Sociale di Zona 2025–2027", status="consulting")
+        if "table" in parts:
+            built["table"] = create_tavolo(plan=built["plan"], slug="anziani", title="Anziani e non autosufficienza",
+                                           facilitators=[built["facilitator"]], phase="discussion")
+        if "stage" in parts:
+            built["stage"] = _stage(built, create_user, create_organisation, create_proposal, create_vote,
+                                    approve_decisions, create_area)
+        return built
+
+    return scene("plan:" + ",".join(parts), build)
+
+
+@pytest.fixture
+def ambito(request, create_comune):
+    return request.getfixturevalue("plan_scene")["ambito"] if _asked(request) else build_ambito(create_comune)
+
+
+@pytest.fixture
+def admin_user(request, create_user):
+    return request.getfixturevalue("plan_scene")["admin_user"] if _asked(request) else build_admin(create_user)
+
+
+@pytest.fixture
+def facilitator(request, create_user):
+    if _asked(request):
+        return request.getfixturevalue("plan_scene")["facilitator"]
     return create_user(email="fabio@example.org", display_name="Fabio Facilitatore", role="facilitator")
 
 
 @pytest.fixture
-def other_facilitator(create_user):
+def plan(plan_scene):
+    return plan_scene["plan"]
+
+
+@pytest.fixture
+def table(plan_scene):
+    return plan_scene["table"]
+
+
+@pytest.fixture
+def other_facilitator(request, create_user):
+    if _asked(request):
+        request.getfixturevalue("plan_scene")  # the scene is the test's first write
     return create_user(email="olga@example.org", display_name="Olga Altrotavolo", role="facilitator")
-
-
-@pytest.fixture
-def plan(ambito, create_plan):
-    return create_plan(title="Piano Sociale di Zona 2025–2027", status="consulting")
-
-
-@pytest.fixture
-def table(plan, create_tavolo, facilitator):
-    return create_tavolo(plan=plan, slug="anziani", title="Anziani e non autosufficienza", facilitators=[facilitator],
-                         phase="discussion")
 
 
 @pytest.fixture
@@ -73,9 +128,13 @@ def build_action(app):
 
 
 @pytest.fixture
-def stage(plan, table, facilitator, admin_user, create_user, create_organisation, create_proposal, create_vote,
-          approve_decisions, create_area):
+def stage(plan_scene):
     """A tavolo with two approved proposals (one partially), one rejected, in approved minutes; an area."""
+    return plan_scene["stage"]
+
+
+def _stage(built, create_user, create_organisation, create_proposal, create_vote, approve_decisions, create_area):
+    plan, table, facilitator, admin_user = built["plan"], built["table"], built["facilitator"], built["admin_user"]
     auser = create_organisation(name="Auser Narni", type="volunteer")
     cgil = create_organisation(name="CGIL Terni", type="union")
     author = create_user(email="anna@example.org", display_name="Anna Autrice", organisation=auser)
