@@ -158,12 +158,17 @@ def _database_exists(url: str) -> bool:
 
 def prepare(backend: str, scale: int, *, regenerate: bool) -> tuple[str, Site]:
     """The benchmark database of `backend` at `scale`, generated unless a matching one exists."""
-    from bench.data import build, production_app
+    from bench.data import analyse, build, production_app
+    from consulta.extensions import db
 
     url = database_url(backend, scale)
     site = None
     if not regenerate and _database_exists(url):
-        site = _site(production_app(url))
+        app = production_app(url)
+        site = _site(app)
+        with app.app_context():
+            analyse(db.engine)  # data from an older generator had no statistics
+            db.engine.dispose()
     if site is None or site.proposals != scale:
         print(f"generating {scale:,} proposals on {backend}…", flush=True)
         fresh_database(url)

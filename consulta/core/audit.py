@@ -17,6 +17,8 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_event_subject", "subject_type", "subject_id"),
+        # The public moderation log: a tavolo's acts, newest first, read in index order.
+        Index("ix_audit_event_tavolo_at", "tavolo_id", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,7 +28,7 @@ class AuditEvent(db.Model):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[int | None]
     # The tavolo the subject belongs to, when it has one: the public moderation log reads it.
-    tavolo_id: Mapped[int | None] = mapped_column(ForeignKey("tavolo.id", ondelete="SET NULL"), index=True)
+    tavolo_id: Mapped[int | None] = mapped_column(ForeignKey("tavolo.id", ondelete="SET NULL"))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # A person's own words, stored as written.
     reason: Mapped[str | None] = mapped_column(String(2000))
