@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request, url_for
 from werkzeug.security import safe_join
 
 VERSIONED_MAX_AGE = 365 * 24 * 3600
+SPRITES = "vendor/bootstrap-italia/svg/sprites.svg"
 # Files a stylesheet names by a relative URL (fonts, images) cannot carry a version: a short cache.
 UNVERSIONED_MAX_AGE = 3600
 
@@ -62,3 +63,14 @@ def register(app: Flask) -> None:
             version = version_of(app, values["filename"])
             if version is not None:
                 values["v"] = version
+
+    @app.template_global()
+    def sprites_url() -> str:
+        """The icon sprite's versioned URL, built once per mount point (outside debug): a page draws dozens
+        of icons, and each url_for costs what the rest of the icon costs."""
+        built: dict[str, str] = app.extensions.setdefault("consulta_sprites_url", {})
+        root = request.script_root if has_request_context() else ""
+        url = None if app.debug else built.get(root)
+        if url is None:
+            url = built[root] = url_for("static", filename=SPRITES)
+        return url
