@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlencode
 
-from flask import request
-from flask_babel import get_locale
+from flask import g, request
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 from consulta.core.db import utcnow
@@ -41,8 +41,36 @@ def next_page_url(pagination, page_param: str, anchor: str = "") -> str | None:
     return url_with(**{PARAM: cursor, page_param: None}) + anchor if cursor else None
 
 
+def translations():
+    """flask_babel's get_translations(), remembered beside the locale it is for.
+
+    Jinja asks for the translations at every `_()`, and flask_babel's lookup reads `g` a dozen times to
+    answer (the plan page says some 2,000 strings). The answer is kept on flask_babel's own namespace of the
+    context with the locale object it was found for: force_locale() and refresh() change that object, and
+    then it is looked up again."""
+    try:
+        state = g._get_current_object()._flask_babel
+    except (RuntimeError, AttributeError):  # no context yet, or flask_babel has not looked yet
+        return get_translations()
+    kept = getattr(state, "consulta_translations", None)
+    locale = getattr(state, "babel_locale", None)
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    found = get_translations()
+    state.consulta_translations = (getattr(state, "babel_locale", None), found)
+    return found
+
+
 def register(app) -> None:
     from consulta.ambito.models import Ambito
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     from consulta.organisations.models import CATEGORY_LABELS
 
     app.jinja_env.filters["rome"] = lambda value, fmt="d MMMM yyyy, HH:mm": (
