@@ -60,7 +60,7 @@ def setting(app, request, scene, create_tavolo, create_user, create_objective):
     class Setting:
         def __init__(self, phase):
             def build():
-                request.getfixturevalue("ambito")
+                request.getfixturevalue("ambito")  # a fixture that writes: it runs here, the first time only
                 facilitator = create_user(role="facilitator")
                 other = create_user(role="facilitator")
                 tavolo = create_tavolo(slug="t", phase=phase, facilitators=[facilitator])
