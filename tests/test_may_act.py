@@ -61,60 +61,68 @@ def snapshot() -> dict[str, list[tuple]]:
 
 
 @pytest.fixture
-def world(ambito, create_user, admin_user, create_plan, create_tavolo, create_organisation, create_proposal,
+def world(request, scene, create_user, create_plan, create_tavolo, create_organisation, create_proposal,
           create_objective, create_meeting, create_minutes, create_seat, approve_decisions):
-    """One of everything a facilitator or an admin acts on, all in one plan and one tavolo."""
-    facilitator = create_user(email="fabio@example.org", display_name="Fabio Facilitatore", role="facilitator")
-    subject_facilitator = create_user(email="franca@example.org", display_name="Franca Facilitatrice",
-                                      role="facilitator")
-    plan = create_plan(status="consulting")
-    tavolo = create_tavolo(plan=plan, slug="anziani", phase="discussion", moderation="pre",
-                           facilitators=[facilitator, subject_facilitator])
-    author = create_user(email="anna@example.org", display_name="Anna Autrice")
-    pending = create_proposal(tavolo, author, title="In attesa di moderazione", state="submitted")
-    published = create_proposal(tavolo, author, title="Pubblicata")
-    decided = create_proposal(tavolo, author, title="Decisa in un verbale")
-    objective = create_objective(tavolo)
-    seat = create_seat(tavolo)
-    requested = create_seat(tavolo, status="requested")
-    approved = approve_decisions(tavolo, [(decided, "approved")], by=facilitator)
-    meeting = create_meeting(tavolo, title="Prossimo incontro")
-    held = create_meeting(tavolo, title="Incontro svolto", starts_in=-timedelta(days=1), status="held")
-    minutes = create_minutes(held, seats=[seat], decisions=[(published, "approved")], by=facilitator)
+    """One of everything a facilitator or an admin acts on, all in one plan and one tavolo, in the Ambito
+    (a scene: built once through the operations, inserted again)."""
 
-    area = record_ops.create_area(plan, admin_user, title="Anziani", description="", tavoli=[tavolo])
-    plan_objective = record_ops.create_objective(area, admin_user, title="Domiciliarità", description="Testo.")
-    action = record_ops.create_action(plan_objective, admin_user, record_ops.ActionFields(
-        title="Centro diurno", description="Un servizio.", beneficiaries="Anziani", responsible_body="Comune",
-        start_date=None, end_date=None, all_comuni=True, comuni=[]), decisions=list(approved.decisions))
-    indicator = record_ops.add_indicator(action, admin_user, name="Utenti", unit="persone", baseline=None,
-                                         target=Decimal("20"))
-    line = record_ops.add_budget_line(action, admin_user, amount=Decimal("1000.00"), funding_source="fnps",
-                                      year=2025)
+    def build():
+        # These fixtures write: they run here, the first time only.
+        request.getfixturevalue("ambito")
+        admin_user = request.getfixturevalue("admin_user")
+        facilitator = create_user(email="fabio@example.org", display_name="Fabio Facilitatore", role="facilitator")
+        subject_facilitator = create_user(email="franca@example.org", display_name="Franca Facilitatrice",
+                                          role="facilitator")
+        plan = create_plan(status="consulting")
+        tavolo = create_tavolo(plan=plan, slug="anziani", phase="discussion", moderation="pre",
+                               facilitators=[facilitator, subject_facilitator])
+        author = create_user(email="anna@example.org", display_name="Anna Autrice")
+        pending = create_proposal(tavolo, author, title="In attesa di moderazione", state="submitted")
+        published = create_proposal(tavolo, author, title="Pubblicata")
+        decided = create_proposal(tavolo, author, title="Decisa in un verbale")
+        objective = create_objective(tavolo)
+        seat = create_seat(tavolo)
+        requested = create_seat(tavolo, status="requested")
+        approved = approve_decisions(tavolo, [(decided, "approved")], by=facilitator)
+        meeting = create_meeting(tavolo, title="Prossimo incontro")
+        held = create_meeting(tavolo, title="Incontro svolto", starts_in=-timedelta(days=1), status="held")
+        minutes = create_minutes(held, seats=[seat], decisions=[(published, "approved")], by=facilitator)
 
-    pending_org = create_organisation(name="Da verificare", status="pending")
-    verified_org = create_organisation(name="Verificata")
-    joiner = create_user(email="socio@example.org")
-    membership = org_ops.request_membership(joiner, verified_org)
-    target = create_user(email="bersaglio@example.org")
-    row = OutboxEmail(recipient_id=target.id, period_key="daily:2026-01-01", to_address=target.email,
-                      subject="Riepilogo", body_text="Testo", body_html="<p>Testo</p>")
-    db.session.add(row)
-    db.session.commit()
+        area = record_ops.create_area(plan, admin_user, title="Anziani", description="", tavoli=[tavolo])
+        plan_objective = record_ops.create_objective(area, admin_user, title="Domiciliarità", description="Testo.")
+        action = record_ops.create_action(plan_objective, admin_user, record_ops.ActionFields(
+            title="Centro diurno", description="Un servizio.", beneficiaries="Anziani", responsible_body="Comune",
+            start_date=None, end_date=None, all_comuni=True, comuni=[]), decisions=list(approved.decisions))
+        indicator = record_ops.add_indicator(action, admin_user, name="Utenti", unit="persone", baseline=None,
+                                             target=Decimal("20"))
+        line = record_ops.add_budget_line(action, admin_user, amount=Decimal("1000.00"), funding_source="fnps",
+                                          year=2025)
 
-    ids = {
-        "slug": tavolo.slug, "plan_id": plan.id, "meeting_id": meeting.id, "kind": "proposte",
-        "item_id": pending.id, "proposal_id": published.id, "objective_id": objective.id,
-        "minutes_id": minutes.id, "decision_id": minutes.decisions[0].id,
-        "attendance_id": minutes.attendance[0].id, "member_id": requested.member.id,
-        "membership_id": membership.id, "organisation_id": pending_org.id, "user_id": target.id,
-        "row_id": row.id, "area_id": area.id, "action_id": action.id, "indicator_id": indicator.id,
-        "line_id": line.id, "input_id": action.inputs[0].id,
-    }
-    # The plan-record routes name the plan's objectives, not the tavolo's.
-    plan_record_ids = {**ids, "objective_id": plan_objective.id}
-    return {"admin": admin_user, "facilitator": subject_facilitator, "tavolo": tavolo,
-            "ids": ids, "plan_record_ids": plan_record_ids}
+        pending_org = create_organisation(name="Da verificare", status="pending")
+        verified_org = create_organisation(name="Verificata")
+        joiner = create_user(email="socio@example.org")
+        membership = org_ops.request_membership(joiner, verified_org)
+        target = create_user(email="bersaglio@example.org")
+        row = OutboxEmail(recipient_id=target.id, period_key="daily:2026-01-01", to_address=target.email,
+                          subject="Riepilogo", body_text="Testo", body_html="<p>Testo</p>")
+        db.session.add(row)
+        db.session.commit()
+
+        ids = {
+            "slug": tavolo.slug, "plan_id": plan.id, "meeting_id": meeting.id, "kind": "proposte",
+            "item_id": pending.id, "proposal_id": published.id, "objective_id": objective.id,
+            "minutes_id": minutes.id, "decision_id": minutes.decisions[0].id,
+            "attendance_id": minutes.attendance[0].id, "member_id": requested.member.id,
+            "membership_id": membership.id, "organisation_id": pending_org.id, "user_id": target.id,
+            "row_id": row.id, "area_id": area.id, "action_id": action.id, "indicator_id": indicator.id,
+            "line_id": line.id, "input_id": action.inputs[0].id,
+        }
+        # The plan-record routes name the plan's objectives, not the tavolo's.
+        plan_record_ids = {**ids, "objective_id": plan_objective.id}
+        return {"admin": admin_user, "facilitator": subject_facilitator, "tavolo": tavolo,
+                "ids": ids, "plan_record_ids": plan_record_ids}
+
+    return scene("may-act", build)
 
 
 def url_for_rule(rule, world) -> str:

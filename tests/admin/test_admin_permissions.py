@@ -17,21 +17,28 @@ LOGIN = "login"
 
 
 @pytest.fixture
-def world(create_user, create_organisation, pending_request, representative, request_form):
-    """Something to act on for every route."""
-    verified = create_organisation(name="Cooperativa Verificata")
-    joiner = create_user(email="socio@example.org")
-    join = Membership(user_id=joiner.id, organisation_id=verified.id)
-    db.session.add(join)
-    db.session.commit()
-    return {
-        "pending": pending_request(),
-        "verified": verified,
-        "join": join,
-        "target": create_user(email="bersaglio@example.org"),
-        "blocked": create_user(email="bloccato@example.org", blocked_reason="Spam"),
-        "form": request_form(tax_code=OTHER_BODY_TAX_CODE),
-    }
+def world(request, scene, create_user, create_organisation):
+    """Something to act on for every route (a scene: built once, inserted again)."""
+
+    def build():
+        # The organisations' fixtures (tests/organisations/fixtures.py) write: they run here, the first time only.
+        pending_request = request.getfixturevalue("pending_request")
+        request_form = request.getfixturevalue("request_form")
+        verified = create_organisation(name="Cooperativa Verificata")
+        joiner = create_user(email="socio@example.org")
+        join = Membership(user_id=joiner.id, organisation_id=verified.id)
+        db.session.add(join)
+        db.session.commit()
+        return {
+            "pending": pending_request(),
+            "verified": verified,
+            "join": join,
+            "target": create_user(email="bersaglio@example.org"),
+            "blocked": create_user(email="bloccato@example.org", blocked_reason="Spam"),
+            "form": request_form(tax_code=OTHER_BODY_TAX_CODE),
+        }
+
+    return scene("admin-permissions", build)
 
 
 def actor_for(role, create_user):

@@ -54,19 +54,24 @@ PHASES = ["draft", "open", "discussion", "closed"]
 
 
 @pytest.fixture
-def setting(app, create_tavolo, create_user, create_objective):
-    """Build a tavolo in `phase` with a published and a draft objective; `client_for(role)` is a test
-    client logged in as that role."""
+def setting(app, request, scene, create_tavolo, create_user, create_objective):
+    """setting(phase): a tavolo in `phase` with a published and a draft objective, in the Ambito (a scene per
+    phase); `client_for(role)` is a test client logged in as that role."""
     class Setting:
         def __init__(self, phase):
-            facilitator = create_user(role="facilitator")
-            other = create_user(role="facilitator")
-            tavolo = create_tavolo(slug="t", phase=phase, facilitators=[facilitator])
-            create_tavolo(slug="altro", facilitators=[other])
-            self.ids = {"objective": create_objective(tavolo).id,
-                        "draft": create_objective(tavolo, status="draft", title="Bozza").id}
-            self.users = {"anonymous": None, "participant": create_user(), "other_facilitator": other,
-                          "facilitator": facilitator, "admin": create_user(role="admin")}
+            def build():
+                request.getfixturevalue("ambito")  # a fixture that writes: it runs here, the first time only
+                facilitator = create_user(role="facilitator")
+                other = create_user(role="facilitator")
+                tavolo = create_tavolo(slug="t", phase=phase, facilitators=[facilitator])
+                create_tavolo(slug="altro", facilitators=[other])
+                ids = {"objective": create_objective(tavolo).id,
+                       "draft": create_objective(tavolo, status="draft", title="Bozza").id}
+                users = {"anonymous": None, "participant": create_user(), "other_facilitator": other,
+                         "facilitator": facilitator, "admin": create_user(role="admin")}
+                return ids, users
+
+            self.ids, self.users = scene(f"tavoli-permissions-{phase}", build)
 
         def client_for(self, role):
             client = app.test_client()
@@ -82,7 +87,7 @@ def _audited():
 
 @pytest.mark.parametrize("path", PUBLIC_ROUTES)
 @pytest.mark.parametrize("phase", PHASES)
-def test_public_pages(ambito, setting, subtests, path, phase):
+def test_public_pages(setting, subtests, path, phase):
     """Reading changes nothing, so every role reads the same tavolo."""
     world = setting(phase)
     for role, row_phase, public, _facilitation in TABLE:
@@ -104,7 +109,7 @@ def _facilitation_cases():
 
 
 @pytest.mark.parametrize(("method", "path", "data", "phase", "outcomes"), list(_facilitation_cases()))
-def test_facilitation_routes(ambito, setting, subtests, method, path, data, phase, outcomes):
+def test_facilitation_routes(setting, subtests, method, path, data, phase, outcomes):
     world = setting(phase)
     url = path.format(**world.ids)
     for role, facilitation in outcomes:
@@ -129,7 +134,7 @@ def test_facilitation_routes(ambito, setting, subtests, method, path, data, phas
 @pytest.mark.parametrize(("role", "expected"), [
     ("anonymous", 404), ("participant", 404), ("other_facilitator", 404), ("facilitator", 200), ("admin", 200),
 ])
-def test_draft_objective_page_by_role(ambito, setting, role, expected):
+def test_draft_objective_page_by_role(setting, role, expected):
     world = setting("open")
     assert world.client_for(role).get(f"/tavoli/t/obiettivi/{world.ids['draft']}/").status_code == expected
 
