@@ -26,38 +26,18 @@ PHASES = ("draft", "open", "discussion", "closed")
 CASES = [(role, phase, MATRIX[role][i]) for role in MATRIX for i, phase in enumerate(PHASES)]
 
 
-def client_as(client, cast, role):
-    """The client logged in as that member of the cast (as the `as_role` fixture does); "anonymous" stays out."""
-    user = cast.get(role)
-    if user is not None:
-        client.login(user)
-    return client
-
-
-@pytest.fixture
-def world(request, scene, create_tavolo, create_proposal, create_objective, subject_kind, phase):
-    """The cast, and what is commented on (a proposal or an objective) in a tavolo in `phase` facilitated by
-    the cast's facilitator: one world per variant, built once per worker and database and shared by the
-    roles. Returns (cast, subject)."""
-
-    def build():
-        cast = request.getfixturevalue("cast")  # tests/factories.py's cast, made inside the scene
-        tavolo = create_tavolo(phase=phase, facilitators=[cast.facilitator])
-        subject = create_proposal(tavolo, cast.admin) if subject_kind == "proposal" else create_objective(tavolo)
-        return cast, subject
-
-    return scene(f"comment-permissions-{subject_kind}-{phase}", build)
-
-
 @pytest.mark.parametrize("subject_kind", ["proposal", "objective"])
 @pytest.mark.parametrize("role, phase, expected", CASES)
-def test_who_may_comment(world, client, subject_kind, role, phase, expected):
-    cast, subject = world
+def test_who_may_comment(as_role, cast, create_tavolo, create_proposal, create_objective, subject_kind, role, phase,
+                         expected):
+    tavolo = create_tavolo(phase=phase, facilitators=[cast.facilitator])
     if subject_kind == "proposal":
+        subject = create_proposal(tavolo, cast.admin)
         url, column = f"/proposte/{subject.id}/commenti", Comment.proposal_id
     else:
+        subject = create_objective(tavolo)
         url, column = f"/obiettivi/{subject.id}/commenti", Comment.objective_id
-    client = client_as(client, cast, role)
+    client = as_role(role)
 
     response = client.post(url, data={"body": "Un parere.", "stance": "neutral"})
 
@@ -79,25 +59,13 @@ def test_who_may_comment(world, client, subject_kind, role, phase, expected):
         assert "i commenti sono chiusi" in text
 
 
-@pytest.fixture
-def authored(request, scene, create_proposal, create_comment):
-    """The cast, and a comment by the cast's member on a proposal in the `tavolo` fixture's tavolo: built once
-    per worker and database. Returns (cast, comment)."""
-
-    def build():
-        cast, tavolo = request.getfixturevalue("cast"), request.getfixturevalue("tavolo")
-        proposal = create_proposal(tavolo, cast.admin)
-        return cast, create_comment(proposal, cast.member, body="Di Marco.")
-
-    return scene("comment-permissions-authored", build)
-
-
 @pytest.mark.parametrize("role, expected", [
     ("anonymous", LOGIN), ("participant", 403), ("representative", 403), ("facilitator", 403), ("admin", 403),
 ])
-def test_only_the_author_edits_or_deletes(authored, client, role, expected):
-    cast, comment = authored
-    client = client_as(client, cast, role)
+def test_only_the_author_edits_or_deletes(as_role, cast, tavolo, create_proposal, create_comment, role, expected):
+    proposal = create_proposal(tavolo, cast.admin)
+    comment = create_comment(proposal, cast.member, body="Di Marco.")
+    client = as_role(role)
     for response in (client.get(f"/commenti/{comment.id}/modifica"),
                      client.post(f"/commenti/{comment.id}/modifica", data={"body": "Cambiato."}),
                      client.post(f"/commenti/{comment.id}/elimina")):

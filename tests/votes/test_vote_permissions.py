@@ -38,38 +38,18 @@ CASES += [("organisation", role, phase, ORGANISATION_MODE[role][i])
           for role in ORGANISATION_MODE for i, phase in enumerate(PHASES)]
 
 
-@pytest.fixture
-def world(request, scene, create_tavolo, create_proposal, create_objective, subject_kind, vote_mode, phase):
-    """The cast, and what is voted on (a proposal or an objective) in a tavolo in `phase` and `vote_mode`
-    facilitated by the cast's facilitator: one world per variant, built once per worker and database and
-    shared by the eight roles. Returns (cast, subject)."""
-
-    def build():
-        cast = request.getfixturevalue("cast")  # tests/factories.py's cast, made inside the scene
-        tavolo = create_tavolo(phase=phase, vote_mode=vote_mode, facilitators=[cast.facilitator])
-        subject = create_proposal(tavolo, cast.admin) if subject_kind == "proposal" else create_objective(tavolo)
-        return cast, subject
-
-    return scene(f"vote-permissions-{subject_kind}-{vote_mode}-{phase}", build)
-
-
-def client_as(client, cast, role):
-    """The client logged in as that member of the cast (as the `as_role` fixture does); "anonymous" stays out."""
-    user = cast.get(role)
-    if user is not None:
-        client.login(user)
-    return client
-
-
 @pytest.mark.parametrize("subject_kind", ["proposal", "objective"])
 @pytest.mark.parametrize("vote_mode, role, phase, expected", CASES)
-def test_who_may_vote(world, client, subject_kind, vote_mode, role, phase, expected):
-    cast, subject = world
+def test_who_may_vote(as_role, cast, create_tavolo, create_proposal, create_objective, subject_kind, vote_mode,
+                      role, phase, expected):
+    tavolo = create_tavolo(phase=phase, vote_mode=vote_mode, facilitators=[cast.facilitator])
     if subject_kind == "proposal":
+        subject = create_proposal(tavolo, cast.admin)
         url, column = f"/proposte/{subject.id}/voto", Vote.proposal_id
     else:
+        subject = create_objective(tavolo)
         url, column = f"/obiettivi/{subject.id}/voto", Vote.objective_id
-    client = client_as(client, cast, role)
+    client = as_role(role)
 
     response = client.post(url, data={"value": "for"})
 
