@@ -277,19 +277,30 @@ def walk_next_links(client, url) -> list[list[str]]:
     return pages
 
 
-@pytest.mark.parametrize("order", ["recenti", "sostegno", "discusse"])
-def test_next_links_walk_every_proposal_once_in_the_order_of_the_page_numbers(
-        client, open_tavolo, cast, create_proposal, insert_ballots, create_comment, create_user, order):
-    # Ties everywhere: three proposals share each date, support and discussion repeat; the id decides.
-    moment = utcnow() - timedelta(hours=1)
-    for n in range(9):
-        proposal = create_proposal(open_tavolo, cast.citizen, title=f"Proposta {n}")
-        proposal.published_at = moment + timedelta(minutes=n // 3)
-        insert_ballots(proposal, [("citizen", "for")] * (n % 3))
-        for _ in range(n % 2):
-            create_comment(proposal, create_user())
-    db.session.commit()
+@pytest.fixture
+def ties(scene, create_user, create_organisation, create_tavolo, create_proposal, insert_ballots, create_comment):
+    """The open tavolo with nine proposals, ties everywhere: three proposals share each date, support and
+    discussion repeat; the id decides. Built once per worker and database, shared by the three orders."""
 
+    def build():
+        cast = make_cast(create_user, create_organisation)
+        open_tavolo = make_open_tavolo(create_tavolo, cast)
+        moment = utcnow() - timedelta(hours=1)
+        for n in range(9):
+            proposal = create_proposal(open_tavolo, cast.citizen, title=f"Proposta {n}")
+            proposal.published_at = moment + timedelta(minutes=n // 3)
+            insert_ballots(proposal, [("citizen", "for")] * (n % 3))
+            for _ in range(n % 2):
+                create_comment(proposal, create_user())
+        db.session.commit()
+        return open_tavolo
+
+    return scene("proposals-listing-ties", build)
+
+
+@pytest.mark.parametrize("order", ["recenti", "sostegno", "discusse"])
+def test_next_links_walk_every_proposal_once_in_the_order_of_the_page_numbers(client, ties, order):
+    open_tavolo = ties
     by_link = walk_next_links(client, f"/tavoli/{open_tavolo.slug}/?ordine={order}&per_page=2")
     by_number = [titles(listing(client, open_tavolo, ordine=order, per_page="2", page=str(n))) for n in range(1, 6)]
 
