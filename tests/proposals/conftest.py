@@ -13,7 +13,7 @@ def cast(create_user, create_organisation):
 
 
 def make_cast(create_user, create_organisation) -> Cast:
-    """The cast (a plain function, for a scene's build)."""
+    """The cast around Auser Narni, as a plain function: a scene's build makes it too."""
     org = create_organisation(name="Auser Narni", type="volunteer")
     return Cast(
         organisation=org,
