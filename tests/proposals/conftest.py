@@ -9,6 +9,11 @@ from tests.factories import Cast
 
 @pytest.fixture
 def cast(create_user, create_organisation):
+    return make_cast(create_user, create_organisation)
+
+
+def make_cast(create_user, create_organisation) -> Cast:
+    """The cast around Auser Narni, as a plain function: a scene's build makes it too."""
     org = create_organisation(name="Auser Narni", type="volunteer")
     return Cast(
         organisation=org,
@@ -26,6 +31,10 @@ def cast(create_user, create_organisation):
 
 @pytest.fixture
 def open_tavolo(create_tavolo, cast):
+    return make_open_tavolo(create_tavolo, cast)
+
+
+def make_open_tavolo(create_tavolo, cast):
     """An open, post-moderated tavolo facilitated by the cast's facilitator."""
     return create_tavolo(slug="anziani", title="Anziani e non autosufficienza", facilitators=[cast.facilitator])
 

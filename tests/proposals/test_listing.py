@@ -10,6 +10,7 @@ import pytest
 from consulta.core import keyset
 from consulta.core.db import utcnow
 from consulta.extensions import db
+from tests.proposals.conftest import make_cast, make_open_tavolo
 
 CARD = re.compile(r'<h3 class="card-title h5 mb-2"><a href="/proposte/(\d+)/">(.*?)</a></h3>', re.S)
 
@@ -26,29 +27,39 @@ def titles(html) -> list[str]:
 
 
 @pytest.fixture
-def spread(cast, open_tavolo, create_proposal, create_objective, create_user, insert_ballots, create_comment):
-    """Four proposals with different states, categories, objectives, supporters and comments."""
-    objective = create_objective(open_tavolo, title="Domiciliarità")
-    coop = create_user(display_name="Cooperatrice")
-    a = create_proposal(open_tavolo, cast.citizen, title="Centro diurno in città", body="Aperto anche d'estate.",
-                        created_minutes_ago=40)
-    b = create_proposal(open_tavolo, cast.representative, title="Trasporto sociale", organisation=cast.organisation,
-                        body="Un pulmino per le visite, copertura al 100% dei costi.", objective=objective,
-                        created_minutes_ago=30)
-    c = create_proposal(open_tavolo, coop, title="Sportello badanti", body="Un registro_pubblico delle assistenti.",
-                        objective=objective, created_minutes_ago=20)
-    d = create_proposal(open_tavolo, cast.citizen, title="Proposta ritirata", body="Non serve più.", state="withdrawn",
-                        created_minutes_ago=10)
-    insert_ballots(b, [("citizen", "for")] * 3 + [("citizen", "against")] * 5)
-    insert_ballots(c, [("citizen", "for")])
-    insert_ballots(a, [("citizen", "against")] * 2)
-    for visibility, deleted in [("visible", False)] * 3 + [("hidden", False)] * 2 + [("visible", True)] * 2:
-        create_comment(a, coop, body="Commento", visibility=visibility, deleted=deleted)
-    create_comment(c, coop, body="Commento")
-    return {"a": a, "b": b, "c": c, "d": d, "objective": objective}
+def spread(scene, create_user, create_organisation, create_tavolo, create_proposal, create_objective, insert_ballots,
+           create_comment):
+    """The open tavolo (tests/proposals/conftest.py's) with four proposals of different states, categories,
+    objectives, supporters and comments: built once per worker and database, shared by the tests that read it."""
+
+    def build():
+        cast = make_cast(create_user, create_organisation)
+        open_tavolo = make_open_tavolo(create_tavolo, cast)
+        objective = create_objective(open_tavolo, title="Domiciliarità")
+        coop = create_user(display_name="Cooperatrice")
+        a = create_proposal(open_tavolo, cast.citizen, title="Centro diurno in città", body="Aperto anche d'estate.",
+                            created_minutes_ago=40)
+        b = create_proposal(open_tavolo, cast.representative, title="Trasporto sociale",
+                            organisation=cast.organisation,
+                            body="Un pulmino per le visite, copertura al 100% dei costi.", objective=objective,
+                            created_minutes_ago=30)
+        c = create_proposal(open_tavolo, coop, title="Sportello badanti", body="Un registro_pubblico delle assistenti.",
+                            objective=objective, created_minutes_ago=20)
+        d = create_proposal(open_tavolo, cast.citizen, title="Proposta ritirata", body="Non serve più.",
+                            state="withdrawn", created_minutes_ago=10)
+        insert_ballots(b, [("citizen", "for")] * 3 + [("citizen", "against")] * 5)
+        insert_ballots(c, [("citizen", "for")])
+        insert_ballots(a, [("citizen", "against")] * 2)
+        for visibility, deleted in [("visible", False)] * 3 + [("hidden", False)] * 2 + [("visible", True)] * 2:
+            create_comment(a, coop, body="Commento", visibility=visibility, deleted=deleted)
+        create_comment(c, coop, body="Commento")
+        return {"tavolo": open_tavolo, "a": a, "b": b, "c": c, "d": d, "objective": objective}
+
+    return scene("proposals-listing-spread", build)
 
 
-def test_the_tavolo_lists_its_proposals_newest_first_with_counts(client, open_tavolo, spread):
+def test_the_tavolo_lists_its_proposals_newest_first_with_counts(client, spread):
+    open_tavolo = spread["tavolo"]
     html = listing(client, open_tavolo)
 
     assert titles(html) == ["Proposta ritirata", "Sportello badanti", "Trasporto sociale", "Centro diurno in città"]
@@ -72,20 +83,23 @@ def test_an_empty_tavolo_says_so(client, open_tavolo):
     assert "0 proposte" in html and "Ancora nessuna proposta" in html
 
 
-def test_filter_by_state(client, open_tavolo, spread):
+def test_filter_by_state(client, spread):
+    open_tavolo = spread["tavolo"]
     assert titles(listing(client, open_tavolo, stato="withdrawn")) == ["Proposta ritirata"]
     html = listing(client, open_tavolo, stato="approved")
     assert titles(html) == [] and "Nessun risultato" in html and "0 proposte trovate" in html
 
 
-def test_filter_by_objective(client, open_tavolo, spread):
+def test_filter_by_objective(client, spread):
+    open_tavolo = spread["tavolo"]
     html = listing(client, open_tavolo, obiettivo=str(spread["objective"].id))
     assert titles(html) == ["Sportello badanti", "Trasporto sociale"]
     assert "2 proposte trovate" in html
     assert f'<option value="{spread["objective"].id}" selected>' in html
 
 
-def test_filter_by_category_of_the_author(client, open_tavolo, spread):
+def test_filter_by_category_of_the_author(client, spread):
+    open_tavolo = spread["tavolo"]
     assert titles(listing(client, open_tavolo, categoria="volunteer")) == ["Trasporto sociale"]
     assert titles(listing(client, open_tavolo, categoria="citizen")) == [
         "Proposta ritirata", "Sportello badanti", "Centro diurno in città"]
@@ -105,7 +119,8 @@ def test_filter_by_category_of_the_author(client, open_tavolo, spread):
     ("' OR 1=1 --", []),
     ("nulla di simile", []),
 ])
-def test_text_search_over_title_and_text(client, open_tavolo, spread, query, expected):
+def test_text_search_over_title_and_text(client, spread, query, expected):
+    open_tavolo = spread["tavolo"]
     html = listing(client, open_tavolo, q=query)
     assert titles(html) == expected
     if not expected:
@@ -118,12 +133,14 @@ def test_search_finds_emoji_and_right_to_left_text(client, open_tavolo, cast, cr
     assert titles(listing(client, open_tavolo, q="لكبار")) == ["Famiglie 👩‍👩‍👧 insieme"]
 
 
-def test_filters_combine(client, open_tavolo, spread):
+def test_filters_combine(client, spread):
+    open_tavolo = spread["tavolo"]
     html = listing(client, open_tavolo, obiettivo=str(spread["objective"].id), categoria="citizen", q="badanti")
     assert titles(html) == ["Sportello badanti"]
 
 
-def test_sort_by_support_and_by_discussion(client, open_tavolo, spread):
+def test_sort_by_support_and_by_discussion(client, spread):
+    open_tavolo = spread["tavolo"]
     assert titles(listing(client, open_tavolo, ordine="sostegno")) == [
         "Trasporto sociale", "Sportello badanti", "Proposta ritirata", "Centro diurno in città"]
     assert titles(listing(client, open_tavolo, ordine="discusse")) == [
@@ -172,7 +189,8 @@ def test_a_page_past_the_end_is_empty_not_an_error(client, open_tavolo, cast, cr
     ({"obiettivo": "987654"}, "L&#39;obiettivo scelto non appartiene a questo tavolo."),
     ({"q": "x" * 201}, "Il testo da cercare può avere al massimo 200 caratteri."),
 ])
-def test_each_bad_parameter_is_a_400_with_a_clear_message(client, open_tavolo, spread, params, message):
+def test_each_bad_parameter_is_a_400_with_a_clear_message(client, spread, params, message):
+    open_tavolo = spread["tavolo"]
     html = listing(client, open_tavolo, expected_status=400, **params)
     assert "Richiesta non valida" in html
     assert message in html
@@ -221,7 +239,8 @@ def test_only_what_the_reader_may_see_is_listed(client, cast, create_tavolo, cre
     assert titles(listing(client, tavolo, q="Mario")) == ["Titolo nascosto"]
 
 
-def test_the_filter_form_is_a_labelled_get_form(client, open_tavolo, spread):
+def test_the_filter_form_is_a_labelled_get_form(client, spread):
+    open_tavolo = spread["tavolo"]
     html = listing(client, open_tavolo, q="diurno", ordine="sostegno")
     form = html[html.index("<form"):html.index("</form>")]
     assert 'method="get"' in form and 'role="search"' in form
@@ -258,19 +277,30 @@ def walk_next_links(client, url) -> list[list[str]]:
     return pages
 
 
-@pytest.mark.parametrize("order", ["recenti", "sostegno", "discusse"])
-def test_next_links_walk_every_proposal_once_in_the_order_of_the_page_numbers(
-        client, open_tavolo, cast, create_proposal, insert_ballots, create_comment, create_user, order):
-    # Ties everywhere: three proposals share each date, support and discussion repeat; the id decides.
-    moment = utcnow() - timedelta(hours=1)
-    for n in range(9):
-        proposal = create_proposal(open_tavolo, cast.citizen, title=f"Proposta {n}")
-        proposal.published_at = moment + timedelta(minutes=n // 3)
-        insert_ballots(proposal, [("citizen", "for")] * (n % 3))
-        for _ in range(n % 2):
-            create_comment(proposal, create_user())
-    db.session.commit()
+@pytest.fixture
+def ties(scene, create_user, create_organisation, create_tavolo, create_proposal, insert_ballots, create_comment):
+    """The open tavolo with nine proposals, ties everywhere: three proposals share each date, support and
+    discussion repeat; the id decides. Built once per worker and database, shared by the three orders."""
 
+    def build():
+        cast = make_cast(create_user, create_organisation)
+        open_tavolo = make_open_tavolo(create_tavolo, cast)
+        moment = utcnow() - timedelta(hours=1)
+        for n in range(9):
+            proposal = create_proposal(open_tavolo, cast.citizen, title=f"Proposta {n}")
+            proposal.published_at = moment + timedelta(minutes=n // 3)
+            insert_ballots(proposal, [("citizen", "for")] * (n % 3))
+            for _ in range(n % 2):
+                create_comment(proposal, create_user())
+        db.session.commit()
+        return open_tavolo
+
+    return scene("proposals-listing-ties", build)
+
+
+@pytest.mark.parametrize("order", ["recenti", "sostegno", "discusse"])
+def test_next_links_walk_every_proposal_once_in_the_order_of_the_page_numbers(client, ties, order):
+    open_tavolo = ties
     by_link = walk_next_links(client, f"/tavoli/{open_tavolo.slug}/?ordine={order}&per_page=2")
     by_number = [titles(listing(client, open_tavolo, ordine=order, per_page="2", page=str(n))) for n in range(1, 6)]
 

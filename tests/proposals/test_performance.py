@@ -16,6 +16,7 @@ from consulta.extensions import db
 from consulta.proposals.models import Proposal
 from consulta.stats.recount import recount
 from consulta.votes.models import Vote
+from tests.proposals.conftest import make_cast
 
 
 def fill(tavolo, authors, organisation, objective, count: int) -> int:
@@ -55,13 +56,31 @@ def fill(tavolo, authors, organisation, objective, count: int) -> int:
 
 
 @pytest.fixture
-def two_tavoli(cast, create_tavolo, create_user, create_objective):
-    authors = [cast.citizen, cast.representative, *(create_user() for _ in range(3))]
-    small = create_tavolo(slug="piccolo", facilitators=[cast.facilitator])
-    large = create_tavolo(slug="grande", facilitators=[cast.facilitator])
-    small_last = fill(small, authors, cast.organisation, create_objective(small), 10)
-    large_last = fill(large, authors, cast.organisation, create_objective(large), 1000)
-    return (small, small_last), (large, large_last)
+def world(scene, create_user, create_organisation, create_tavolo, create_objective):
+    """The cast and two tavoli, of 10 and of 1,000 proposals: built once per worker and database (seconds),
+    inserted again for the other tests. Returns (cast, two_tavoli)."""
+
+    def build():
+        cast = make_cast(create_user, create_organisation)
+        authors = [cast.citizen, cast.representative, *(create_user() for _ in range(3))]
+        small = create_tavolo(slug="piccolo", facilitators=[cast.facilitator])
+        large = create_tavolo(slug="grande", facilitators=[cast.facilitator])
+        small_last = fill(small, authors, cast.organisation, create_objective(small), 10)
+        large_last = fill(large, authors, cast.organisation, create_objective(large), 1000)
+        return cast, ((small, small_last), (large, large_last))
+
+    return scene("proposals-performance", build)
+
+
+@pytest.fixture
+def cast(world):
+    """The world's cast (it replaces tests/proposals/conftest.py's in this module)."""
+    return world[0]
+
+
+@pytest.fixture
+def two_tavoli(world):
+    return world[1]
 
 
 def queries_for(client, count_queries, url) -> int:
