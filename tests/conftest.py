@@ -323,20 +323,6 @@ class _Scene:
 _scenes: dict[tuple[str, str], _Scene] = {}
 
 
-def _references(value):
-    state = sa.inspect(value, raiseerr=False)
-    if state is not None and getattr(state, "mapper", None) is not None:
-        return _Reference(type(value), state.identity)
-    if isinstance(value, dict):
-        return {key: _references(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_references(item) for item in value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{f.name: _references(getattr(value, f.name))
-                                             for f in dataclasses.fields(value)})
-    return value
-
-
 @dataclass(frozen=True)
 class _Reference:
     model: type
@@ -346,17 +332,25 @@ class _Reference:
         return db.session.get(self.model, self.identity)
 
 
-def _loaded(value):
-    if isinstance(value, _Reference):
-        return value.load()
+def _each_leaf(value, change):
+    """`value` with `change` applied to everything but the dicts, lists, tuples and dataclasses holding it."""
     if isinstance(value, dict):
-        return {key: _loaded(item) for key, item in value.items()}
+        return {key: _each_leaf(item, change) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_loaded(item) for item in value)
+        return type(value)(_each_leaf(item, change) for item in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{f.name: _loaded(getattr(value, f.name))
+        return dataclasses.replace(value, **{f.name: _each_leaf(getattr(value, f.name), change)
                                              for f in dataclasses.fields(value)})
-    return value
+    return change(value)
+
+
+def _reference(value):
+    state = sa.inspect(value, raiseerr=False)
+    return _Reference(type(value), state.identity) if getattr(state, "mapper", None) is not None else value
+
+
+def _load(value):
+    return value.load() if isinstance(value, _Reference) else value
 
 
 @pytest.fixture
@@ -372,11 +366,11 @@ def scene(app, database_url):
             assert tables_are_empty(), f"scene {name!r} must be the test's first write"
             value = build()
             db.session.commit()
-            _scenes[(database_url, name)] = _Scene(table_rows(), utcnow(), _references(value))
+            _scenes[(database_url, name)] = _Scene(table_rows(), utcnow(), _each_leaf(value, _reference))
             return value
         insert_rows(shifted(kept.rows, utcnow() - kept.built_at))
         db.session.commit()
-        return _loaded(kept.value)
+        return _each_leaf(kept.value, _load)
 
     return get
 
