@@ -323,10 +323,12 @@ class _Scene:
 _scenes: dict[tuple[str, str], _Scene] = {}
 
 
-@dataclass(frozen=True)
 class _Reference:
-    model: type
-    identity: tuple
+    """A database object of a scene's value, kept as its class and primary key (not a dataclass: the walk
+    below goes into dataclasses)."""
+
+    def __init__(self, model: type, identity: tuple):
+        self.model, self.identity = model, identity
 
     def load(self):
         return db.session.get(self.model, self.identity)
