@@ -36,7 +36,7 @@ def version_of(app: Flask, filename: str) -> str | None:
     the static folder (the name may come from a request). Memoised by path, and in debug mode (where
     stylesheets are edited while the server runs) by modification time too; outside it a deployment
     changes the files only with a restart, so a page's dozen static URLs cost no system call."""
-    cache: dict[str, tuple[int, str | None]] = app.extensions.setdefault("consulta_asset_versions", {})
+    cache: dict[str, tuple[int, str]] = app.extensions.setdefault("consulta_asset_versions", {})
     if not app.debug and filename in cache:
         return cache[filename][1]
     joined = safe_join(app.static_folder or "", filename)
