@@ -22,7 +22,7 @@ from consulta.extensions import db
 from consulta.organisations import operations as org_ops
 from consulta.plan import record_operations as record_ops
 
-from .factories import DEFAULT_PASSWORD
+from .factories import DEFAULT_PASSWORD, build_admin, build_ambito
 
 POWER_PREFIXES = ("/facilitazione/", "/gestione/")
 # Tavolo management that lives beside the public tavolo pages.
@@ -61,15 +61,14 @@ def snapshot() -> dict[str, list[tuple]]:
 
 
 @pytest.fixture
-def world(request, scene, create_user, create_plan, create_tavolo, create_organisation, create_proposal,
+def world(scene, create_comune, create_user, create_plan, create_tavolo, create_organisation, create_proposal,
           create_objective, create_meeting, create_minutes, create_seat, approve_decisions):
     """One of everything a facilitator or an admin acts on, all in one plan and one tavolo, in the Ambito
     (a scene: built once through the operations, inserted again)."""
 
     def build():
-        # These fixtures write: they run here, the first time only.
-        request.getfixturevalue("ambito")
-        admin_user = request.getfixturevalue("admin_user")
+        build_ambito(create_comune)
+        admin_user = build_admin(create_user)
         facilitator = create_user(email="fabio@example.org", display_name="Fabio Facilitatore", role="facilitator")
         subject_facilitator = create_user(email="franca@example.org", display_name="Franca Facilitatrice",
                                           role="facilitator")

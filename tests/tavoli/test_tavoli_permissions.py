@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from consulta.core.audit import AuditEvent
 from consulta.extensions import db
+from tests.factories import build_ambito
 
 ROLES = ["anonymous", "participant", "other_facilitator", "facilitator", "admin"]
 
@@ -54,13 +55,13 @@ PHASES = ["draft", "open", "discussion", "closed"]
 
 
 @pytest.fixture
-def setting(app, request, scene, create_tavolo, create_user, create_objective):
+def setting(app, scene, create_comune, create_tavolo, create_user, create_objective):
     """setting(phase): a tavolo in `phase` with a published and a draft objective, in the Ambito (a scene per
     phase); `client_for(role)` is a test client logged in as that role."""
     class Setting:
         def __init__(self, phase):
             def build():
-                request.getfixturevalue("ambito")  # a fixture that writes: it runs here, the first time only
+                build_ambito(create_comune)
                 facilitator = create_user(role="facilitator")
                 other = create_user(role="facilitator")
                 tavolo = create_tavolo(slug="t", phase=phase, facilitators=[facilitator])
