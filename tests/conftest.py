@@ -214,6 +214,10 @@ def smtp_sink() -> Iterator[SMTPSink]:
 
 # --------------------------------------------------------------------------- app and client
 
+# The cookies of a form login by a fresh client, by everything that login's outcome depends on.
+_FORM_LOGINS: dict[tuple, list] = {}
+
+
 class ConsultaClient(FlaskClient):
     """A test client that sends a valid CSRF token with every form POST, like a browser."""
 
@@ -241,11 +245,25 @@ class ConsultaClient(FlaskClient):
         db.session.expire_all()
         return response
 
-    def login(self, user, password: str = DEFAULT_PASSWORD, remember: bool = False):
+    def login(self, user, password: str = DEFAULT_PASSWORD, remember: bool = False) -> None:
+        """Log in through the login form. A client with no cookie yet, logging in as a user whose row
+        says what it said at an earlier form login (same id, e-mail, password hash, session version and
+        name), gets the very cookies that login produced — the same signed session, welcome message
+        included — without the request: most tests log in, few test the login (tests/accounts do, with
+        their own POSTs). What it skips is only `last_login_at` and the rate limiter's count."""
+        key = (self.application.secret_key, user.id, user.email, user.password_hash, user.session_version,
+               user.display_name, password, remember, tuple(sorted(self.environ_base.items())))
+        if not self._cookies and key in _FORM_LOGINS:
+            for cookie in _FORM_LOGINS[key]:
+                self.set_cookie(cookie.key, cookie.decoded_value, domain=cookie.domain, path=cookie.path,
+                                expires=cookie.expires, httponly=cookie.http_only, samesite=cookie.same_site)
+            return
+        fresh = not self._cookies
         response = self.post("/accedi", data={"email": user.email, "password": password,
                                               **({"remember": "y"} if remember else {})})
         assert response.status_code == 302, f"login failed for {user.email}: {response.status_code}"
-        return response
+        if fresh:
+            _FORM_LOGINS[key] = list(self._cookies.values())
 
     def logout(self):
         return self.post("/esci")
