@@ -38,10 +38,15 @@ pytest_plugins = ["tests.factories"]
 from consulta.core.db import utcnow  # noqa: E402
 from tests.database import (  # noqa: E402
     Rows,
+    claim_scene,
     clean_database,
     current_test_connection,
+    discard_scene,
     insert_rows,
+    release_held_transaction,
     rolled_back_transaction,
+    scene_in_transaction,
+    scene_written,
     shifted,
     table_rows,
     tables_are_empty,
@@ -311,6 +316,7 @@ def _session_app(database_url, smtp_sink):
         db.create_all()
     yield app
     with app.app_context():
+        release_held_transaction()
         db.engine.dispose()
 
 
@@ -323,11 +329,12 @@ def app(_session_app, smtp_sink, request) -> Iterator:
     smtp_sink.clear()
     with _session_app.app_context():
         if request.node.get_closest_marker("committing"):
+            release_held_transaction()  # its rows would lock out the other connections
             yield _session_app
             db.session.remove()
             clean_database()
         else:
-            with rolled_back_transaction():
+            with rolled_back_transaction(may_keep_scene="scene" in request.fixturenames):
                 yield _session_app
 
 
@@ -382,15 +389,22 @@ def scene(app, database_url):
 
     def get(name: str, build):
         kept = _scenes.get((database_url, name))
+        if scene_in_transaction() is not None:
+            if kept is not None and scene_in_transaction() == name:
+                claim_scene()  # the test before left these very rows
+                return _each_leaf(kept.value, _load)
+            discard_scene()
         if kept is None:
             assert tables_are_empty(), f"scene {name!r} must be the test's first write"
             value = build()
             db.session.commit()
             _scenes[(database_url, name)] = _Scene(table_rows(), utcnow(), _each_leaf(value, _reference))
-            return value
-        insert_rows(shifted(kept.rows, utcnow() - kept.built_at))
-        db.session.commit()
-        return _each_leaf(kept.value, _load)
+        else:
+            insert_rows(shifted(kept.rows, utcnow() - kept.built_at))
+            db.session.commit()
+            value = _each_leaf(kept.value, _load)
+        scene_written(name)
+        return value
 
     return get
 

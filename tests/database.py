@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -125,38 +126,121 @@ def sql_connection() -> Iterator[sa.Connection]:
             yield conn
 
 
-@contextmanager
-def rolled_back_transaction() -> Iterator[sa.Connection]:
-    """Bind every session of `app` to one connection inside an outer transaction that is rolled back:
-    each session works in a SAVEPOINT (join_transaction_mode="create_savepoint"), so what a request
-    commits is visible to the test and to the next request, and vanishes without a single DELETE."""
-    global _test_connection
-    engines = db.engines  # the dict Flask-SQLAlchemy's Session.get_bind reads
-    engine = engines[None]
+@dataclass
+class _Transaction:
+    """A test's connection and outer transaction, and the scene whose rows that transaction holds.
+
+    A test that used a scene leaves, at its end, only its own writes rolled back (to the savepoint taken
+    after the scene's rows): the next test on this worker and engine that also asks for scenes starts on
+    the same transaction, and if it asks for the same scene it finds the rows already there — no bulk
+    insert. A scene is the test's first write, so a test that asks for another one loses nothing when
+    the rows are rolled back first (`discard_scene`)."""
+
+    engine: sa.Engine
+    connection: sa.Connection
+    outer: sa.RootTransaction
+    scene: str | None = None            # the scene whose rows are in `outer`
+    after_scene: sa.NestedTransaction | None = None
+    claimed: bool = False               # the running test asked for `scene`
+
+
+_held: _Transaction | None = None       # between tests: a transaction holding a scene
+_running: _Transaction | None = None    # during a rolled-back test
+
+
+def _open(engine: sa.Engine) -> _Transaction:
     connection = engine.connect()
-    sqlite = engine.dialect.name == "sqlite"
-    if sqlite:
+    if engine.dialect.name == "sqlite":
         # pysqlite begins transactions itself and mishandles SAVEPOINT: let SQLite do it (SQLAlchemy's
         # documented recipe), on this connection only.
         connection.connection.driver_connection.isolation_level = None
+    return _Transaction(engine, connection, _begin(connection))
+
+
+def _begin(connection: sa.Connection) -> sa.RootTransaction:
     outer = connection.begin()
-    if sqlite:
+    if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN")
-    engines[None] = connection
-    _test_connection = connection
+    return outer
+
+
+def _close(transaction: _Transaction) -> None:
+    transaction.outer.rollback()
+    if transaction.engine.dialect.name == "sqlite":
+        transaction.connection.connection.driver_connection.isolation_level = ""
+    transaction.connection.close()
+
+
+def scene_in_transaction() -> str | None:
+    """The scene whose rows the running test's transaction already holds (from the test before)."""
+    return _running.scene if _running is not None else None
+
+
+def claim_scene() -> None:
+    _running.claimed = True
+
+
+def discard_scene() -> None:
+    """Roll the running test's transaction back to empty tables (before its first write: a scene)."""
+    db.session.rollback()
+    _running.outer.rollback()
+    _running.outer = _begin(_running.connection)
+    _running.scene, _running.after_scene, _running.claimed = None, None, False
+
+
+def scene_written(name: str) -> None:
+    """The scene's rows are committed into the outer transaction: what the test writes from now on is
+    rolled back, at its end, to this point."""
+    if _running is not None:
+        db.session.commit()  # the session's own savepoint (reads since) must not enclose the one below
+        _running.scene, _running.claimed = name, True
+        _running.after_scene = _running.connection.begin_nested()
+
+
+@contextmanager
+def rolled_back_transaction(may_keep_scene: bool = False) -> Iterator[sa.Connection]:
+    """Bind every session of `app` to one connection inside an outer transaction that is rolled back:
+    each session works in a SAVEPOINT (join_transaction_mode="create_savepoint"), so what a request
+    commits is visible to the test and to the next request, and vanishes without a single DELETE.
+
+    may_keep_scene: the test asks for scenes; it may start on the scene the test before left (see
+    _Transaction), and leave its own for the next one."""
+    global _held, _running, _test_connection
+    engines = db.engines  # the dict Flask-SQLAlchemy's Session.get_bind reads
+    engine = engines[None]
+    if _held is not None and (not may_keep_scene or _held.engine is not engine):
+        _close(_held)
+        _held = None
+    transaction, _held = _held or _open(engine), None
+    transaction.claimed = False
+    _running = transaction
+    engines[None] = _test_connection = transaction.connection
     # The test's own session keeps what it committed loaded (requests and commands expire it afterwards),
     # which spares a reload of every object a factory made.
     db.session().expire_on_commit = False
     try:
-        yield connection
+        yield transaction.connection
     finally:
         db.session.remove()
-        _test_connection = None
+        _running = _test_connection = None
         engines[None] = engine
-        outer.rollback()
-        if sqlite:
-            connection.connection.driver_connection.isolation_level = ""
-        connection.close()
+        unclaimed = transaction.scene if not transaction.claimed else None
+        if unclaimed is None and transaction.after_scene is not None and transaction.after_scene.is_active:
+            transaction.after_scene.rollback()
+            transaction.after_scene = transaction.connection.begin_nested()
+            _held = transaction
+        else:
+            _close(transaction)
+    # Its fixtures (or its body) ask for scenes, but not for the one it started on: it ran on another's data.
+    assert unclaimed is None, f"the test started on the rows of the scene {unclaimed!r} and did not ask for it"
+
+
+def release_held_transaction() -> None:
+    """At the end of a worker's session (or before a committing test): nothing stays open."""
+    global _held
+    if _held is not None:
+        _close(_held)
+        _held = None
 
 
 def clean_database() -> None:
