@@ -35,6 +35,7 @@ from consulta.extensions import db
 pytest.register_assert_rewrite("tests.factories")
 pytest_plugins = ["tests.factories"]
 
+from consulta.accounts.models import User  # noqa: E402
 from consulta.core.db import utcnow  # noqa: E402
 from tests.database import (  # noqa: E402
     Rows,
@@ -256,8 +257,9 @@ class ConsultaClient(FlaskClient):
         name), gets the very cookies that login produced — the same signed session, welcome message
         included — without the request: most tests log in, few test the login (tests/accounts do, with
         their own POSTs). What it skips is only `last_login_at` and the rate limiter's count."""
-        key = (self.application.secret_key, user.id, user.email, user.password_hash, user.session_version,
-               user.display_name, password, remember, tuple(sorted(self.environ_base.items())))
+        key = None if not isinstance(user, User) else (
+            self.application.secret_key, user.id, user.email, user.password_hash, user.session_version,
+            user.display_name, password, remember, tuple(sorted(self.environ_base.items())))
         if not self._cookies and key in _FORM_LOGINS:
             for cookie in _FORM_LOGINS[key]:
                 self.set_cookie(cookie.key, cookie.decoded_value, domain=cookie.domain, path=cookie.path,
@@ -267,7 +269,7 @@ class ConsultaClient(FlaskClient):
         response = self.post("/accedi", data={"email": user.email, "password": password,
                                               **({"remember": "y"} if remember else {})})
         assert response.status_code == 302, f"login failed for {user.email}: {response.status_code}"
-        if fresh:
+        if fresh and key is not None:
             _FORM_LOGINS[key] = list(self._cookies.values())
 
     def logout(self):
