@@ -165,14 +165,13 @@ class BudgetTotals:
 
 
 def budget_totals(plan_id: int, *, action_filter=None) -> BudgetTotals:
-    """Totals by area, funding source and year, each one GROUP BY in SQL."""
+    """Totals by area, funding source and year, each one GROUP BY in SQL (the total adds up the sources)."""
     lines = (select(BudgetLine.id).join(PlanAction, BudgetLine.action_id == PlanAction.id)
              .where(BudgetLine.plan_id == plan_id))
     if action_filter is not None:
         lines = lines.where(action_filter)
     scope = BudgetLine.id.in_(lines.scalar_subquery())
 
-    total = db.session.execute(select(cents_sum(BudgetLine.amount)).where(scope)).scalar_one()
     by_area = db.session.execute(
         select(PlanArea.id, PlanArea.title, cents_sum(BudgetLine.amount))
         .join(PlanObjective, PlanObjective.area_id == PlanArea.id)
@@ -192,7 +191,7 @@ def budget_totals(plan_id: int, *, action_filter=None) -> BudgetTotals:
     ).all()
     order = list(FUNDING_SOURCE_LABELS)
     return BudgetTotals(
-        total=euros(total),
+        total=euros(sum(cents for _source, cents in by_source)),  # every line has a source: the sum of all
         by_area=[TotalRow(str(i), t, euros(c)) for i, t, c in by_area],
         by_source=[TotalRow(s, str(FUNDING_SOURCE_LABELS[s]), euros(c), str(FUNDING_SOURCE_SHORT[s]))
                    for s, c in sorted(by_source, key=lambda r: order.index(r[0]))],
