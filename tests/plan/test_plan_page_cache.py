@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from jinja2 import meta
 
 from consulta.extensions import db
 from consulta.plan.page_cache import FragmentCache, cached, fragments
@@ -205,6 +206,23 @@ def test_each_viewer_gets_their_own_controls_and_tavoli_around_the_same_body(
 
 
 # --------------------------------------------------------------------------- kept equals fresh
+
+# What the templates of the body may read: the plan, its record, the pending decisions, the comuni (the
+# values page_cache.plan_body passes and its key covers) and the templates' own loop and block variables.
+# A template that reads anything else (current_user, request, a new value) must first be given it by
+# plan_body, and its key must cover it.
+BODY_TEMPLATES = ("plan/_body.html", "plan/_record.html", "plan/_action.html", "plan/_budget.html",
+                  "plan/_macros.html")
+BODY_READS = {"plan", "record", "pending", "comuni", "status_counts", "hide_empty", "action", "objective", "proposal",
+              "public_tavoli", "budget_heading", "budget_note", "budget_prefix"}
+
+
+def test_the_body_reads_nothing_of_the_viewer(app):
+    env = app.jinja_env
+    read = set().union(*(meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0]))
+                         for name in BODY_TEMPLATES))
+    assert read <= BODY_READS, read - BODY_READS
+
 
 def test_a_kept_page_is_the_page_rendered_afresh(client, plan, action, make_app):
     url = f"/piano/{plan.id}/"
