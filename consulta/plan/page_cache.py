@@ -11,6 +11,9 @@ A new content is a new key; old keys simply fall out of the cache.
 What depends on the viewer (header, flash messages, CSRF tokens, edit buttons, the tavoli they may see)
 is rendered around the body at every request; the body is rendered without the request's context
 processors, so it cannot read `current_user`.
+
+The one writer of the record that writes no PlanRevision is `flask rerender-text` (stored HTML under a
+new sanitising policy): after it the web workers are reloaded (docs/security.md).
 """
 
 from __future__ import annotations

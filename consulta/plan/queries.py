@@ -9,12 +9,24 @@ NUMERIC and on SQLite, whose NUMERIC values are doubles but integral cents below
 from __future__ import annotations
 
 import hashlib
-from functools import cache
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import String, and_, bindparam, cast, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from consulta.extensions import db
