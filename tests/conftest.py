@@ -329,6 +329,9 @@ def app(_session_app, smtp_sink, request) -> Iterator:
     A test's writes are rolled back at its end. A test marked `committing` (other connections must see
     its data: a live server, threads, subprocesses) commits for real and empties the tables afterwards."""
     smtp_sink.clear()
+    # A fresh worker for each test: the plan page's cached bodies (consulta/plan/page_cache.py) are keyed by
+    # content, and a rolled-back test's rows come back in the next one with the same ids.
+    _session_app.extensions.pop("plan_fragments", None)
     with _session_app.app_context():
         if request.node.get_closest_marker("committing"):
             release_held_transaction()  # its rows would lock out the other connections

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
-from flask_babel import format_currency
+from babel import Locale, numbers
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from consulta.core.events import is_phrase, say
@@ -64,7 +66,14 @@ HISTORY_SLUGS = {v: k for k, v in HISTORY_KINDS.items()}
 def euro(amount) -> str:
     if amount is None:
         return ""
-    return format_currency(Decimal(amount), "EUR")
+    return _euro(Decimal(amount), get_locale())
+
+
+@lru_cache(maxsize=4096)
+def _euro(amount: Decimal, locale: Locale | None) -> str:
+    """flask_babel's format_currency, once per amount and locale: a plan page shows some 450 amounts, many
+    of them the same (an action's total twice, recurring lines), and Babel parses and rounds at each call."""
+    return numbers.format_currency(amount, "EUR", locale=locale)
 
 
 def number(value) -> str:

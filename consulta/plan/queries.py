@@ -8,11 +8,25 @@ NUMERIC and on SQLite, whose NUMERIC values are doubles but integral cents below
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from consulta.extensions import db
@@ -29,6 +43,7 @@ from consulta.plan.record import (
     PlanRevision,
     ProgressUpdate,
     plan_action_comune,
+    plan_area_tavolo,
 )
 
 CENT = Decimal("0.01")
@@ -162,14 +177,13 @@ class BudgetTotals:
 
 
 def budget_totals(plan_id: int, *, action_filter=None) -> BudgetTotals:
-    """Totals by area, funding source and year, each one GROUP BY in SQL."""
+    """Totals by area, funding source and year, each one GROUP BY in SQL (the total adds up the sources)."""
     lines = (select(BudgetLine.id).join(PlanAction, BudgetLine.action_id == PlanAction.id)
              .where(BudgetLine.plan_id == plan_id))
     if action_filter is not None:
         lines = lines.where(action_filter)
     scope = BudgetLine.id.in_(lines.scalar_subquery())
 
-    total = db.session.execute(select(cents_sum(BudgetLine.amount)).where(scope)).scalar_one()
     by_area = db.session.execute(
         select(PlanArea.id, PlanArea.title, cents_sum(BudgetLine.amount))
         .join(PlanObjective, PlanObjective.area_id == PlanArea.id)
@@ -189,7 +203,7 @@ def budget_totals(plan_id: int, *, action_filter=None) -> BudgetTotals:
     ).all()
     order = list(FUNDING_SOURCE_LABELS)
     return BudgetTotals(
-        total=euros(total),
+        total=euros(sum(cents for _source, cents in by_source)),  # every line has a source: the sum of all
         by_area=[TotalRow(str(i), t, euros(c)) for i, t, c in by_area],
         by_source=[TotalRow(s, str(FUNDING_SOURCE_LABELS[s]), euros(c), str(FUNDING_SOURCE_SHORT[s]))
                    for s, c in sorted(by_source, key=lambda r: order.index(r[0]))],
@@ -336,3 +350,73 @@ def plan_context(plan, *, action_filter=None) -> PlanContext:
     areas = record_tree(plan.id, action_filter=action_filter)
     return PlanContext(plan=plan, areas=areas, totals=budget_totals(plan.id, action_filter=action_filter),
                        tallies=origin_tallies(all_inputs(areas)))
+
+
+# --------------------------------------------------------------------------- what the page's body names
+
+STAMP_WIDTH = 5  # columns of each row of the stamp's UNION: a kind and up to four values
+
+
+def _stamp_rows(kind: str, stmt):
+    """`stmt`'s rows as text, after their kind and padded to STAMP_WIDTH, for one UNION of all parts."""
+    columns = [cast(c, String) for c in stmt.selected_columns]
+    padding = [cast(null(), String)] * (STAMP_WIDTH - 1 - len(columns))
+    return stmt.with_only_columns(cast(literal(kind), String), *columns, *padding)
+
+
+@cache
+def _stamp_statement():
+    """The query of content_stamp, built once: one UNION of small SELECTs, each row tagged by its kind."""
+    from consulta.ambito.models import Comune
+    from consulta.meetings.models import Decision, Meeting, Minutes
+    from consulta.organisations.models import Organisation
+    from consulta.proposals.models import Proposal
+    from consulta.tavoli.models import Objective, Tavolo
+    from consulta.votes.models import Vote
+
+    plan_id = bindparam("plan_id")
+
+    decisions = select(PlanInput.decision_id).where(PlanInput.plan_id == plan_id)
+    minutes = select(Decision.minutes_id).where(Decision.id.in_(decisions))
+    proposals = select(PlanInput.proposal_id).where(PlanInput.plan_id == plan_id, PlanInput.proposal_id.is_not(None))
+    objectives = select(PlanInput.objective_id).where(PlanInput.plan_id == plan_id,
+                                                      PlanInput.objective_id.is_not(None))
+    area_links = (select(plan_area_tavolo.c.area_id, plan_area_tavolo.c.tavolo_id)
+                  .join(PlanArea, PlanArea.id == plan_area_tavolo.c.area_id).where(PlanArea.plan_id == plan_id))
+    tavoli = or_(Tavolo.id.in_(select(area_links.subquery().c.tavolo_id)),
+                 Tavolo.id.in_(select(Objective.tavolo_id).where(Objective.id.in_(objectives))))
+    parts = {
+        "revisions": select(func.count()).select_from(PlanRevision).where(PlanRevision.plan_id == plan_id),
+        "decision": select(Decision.id, Decision.outcome, Decision.minutes_id).where(Decision.id.in_(decisions)),
+        "minutes": select(Minutes.id, Minutes.content_hash, Minutes.meeting_id).where(Minutes.id.in_(minutes)),
+        "meeting": select(Meeting.id, Meeting.title, Meeting.starts_at)
+        .where(Meeting.id.in_(select(Minutes.meeting_id).where(Minutes.id.in_(minutes)))),
+        "proposal": select(Proposal.id, Proposal.title, Proposal.category, Proposal.organisation_id)
+        .where(Proposal.id.in_(proposals)),
+        "organisation": select(Organisation.id, Organisation.name, Organisation.type)
+        .where(Organisation.id.in_(select(Proposal.organisation_id).where(Proposal.id.in_(proposals)))),
+        "objective": select(Objective.id, Objective.title, Objective.tavolo_id).where(Objective.id.in_(objectives)),
+        "area_tavolo": area_links,
+        "tavolo": select(Tavolo.id, Tavolo.slug, Tavolo.title, Tavolo.phase).where(tavoli),
+        "comune": select(Comune.id, Comune.name, Comune.slug),
+        "votes_proposal": select(Vote.proposal_id, Vote.category, Vote.value, func.count())
+        .where(Vote.proposal_id.in_(proposals)).group_by(Vote.proposal_id, Vote.category, Vote.value),
+        "votes_objective": select(Vote.objective_id, Vote.category, Vote.value, func.count())
+        .where(Vote.objective_id.in_(objectives)).group_by(Vote.objective_id, Vote.category, Vote.value),
+    }
+    return union_all(*(_stamp_rows(kind, stmt) for kind, stmt in parts.items()))
+
+
+def content_stamp(plan_id: int) -> str:
+    """A digest of all the public plan page's body shows, in one query.
+
+    The record itself (areas, objectives, actions, their comuni, indicators, budget lines, progress and
+    provenance links) changes only through plan/record_operations.py, which writes at least one
+    PlanRevision for each change and never deletes one: their count grows with every committed change.
+    The rest belongs to other domains and changes there (a tavolo renamed, a vote cast on a proposal
+    behind an action, a comune renamed): it is read here as the values the page prints, so any change of
+    them changes the digest. Keep this in step with templates/plan/_body.html.
+    """
+    rows = db.session.execute(_stamp_statement(), {"plan_id": plan_id}).all()
+    text = "\n".join(sorted(repr(tuple(row)) for row in rows))  # the UNION's order is not defined
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

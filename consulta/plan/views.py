@@ -7,11 +7,10 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from consulta.ambito.models import Comune
 from consulta.core.input_guard import paginate
 from consulta.core.views import load_or_404, require
 from consulta.extensions import db
-from consulta.plan import bp, queries
+from consulta.plan import bp, page_cache
 from consulta.plan.models import Plan
 from consulta.tavoli.models import Tavolo
 from consulta.tavoli.queries import tavolo_stats, visible_tavoli_clause
@@ -39,6 +38,4 @@ def show(plan_id: int):
         .order_by(Tavolo.position, Tavolo.title)
     ).scalars())
     return render_template("plan/show.html", plan=plan, tavoli=tavoli, stats=tavolo_stats(tavoli),
-                           record=queries.plan_context(plan), comuni=Comune.all_sorted(),
-                           status_counts=queries.status_counts(plan.id) if plan.is_adopted else None,
-                           pending=queries.pending_count(plan.id) if not plan.is_adopted else 0)
+                           body=page_cache.plan_body(plan))
