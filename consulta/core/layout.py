@@ -8,6 +8,7 @@ Only for pages that change nothing (a GET): a count kept would not see a change 
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from flask import g, has_app_context
@@ -20,19 +21,26 @@ if TYPE_CHECKING:
     from consulta.ambito.models import Ambito
 
 
+@cache
+def _the_ambito():
+    """The Ambito's entity and the condition that picks the first one (built once: an alias costs)."""
+    from consulta.ambito.models import Ambito
+
+    first = aliased(Ambito)
+    return Ambito, Ambito.id == select(func.min(first.id)).scalar_subquery()
+
+
 def along(statement: Select, user) -> Select:
     """`statement` with two more columns: the Ambito (None when there is none yet), outer-joined to its
     first table, and the unread notifications of `user` (None when anonymous)."""
-    from consulta.ambito.models import Ambito
     from consulta.core.notify import Notification
 
-    first = aliased(Ambito)
+    ambito, first = _the_ambito()
     unread = null()
     if is_authenticated(user):
         unread = (select(func.count()).select_from(Notification)
                   .where(Notification.user_id == user.id, Notification.read_at.is_(None)).scalar_subquery())
-    return (statement.add_columns(Ambito, unread.label("unread_notifications"))
-            .outerjoin(Ambito, Ambito.id == select(func.min(first.id)).scalar_subquery()))
+    return statement.add_columns(ambito, unread.label("unread_notifications")).outerjoin(ambito, first)
 
 
 def keep(ambito: Ambito | None, unread: int | None) -> None:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import url_for
@@ -287,6 +288,10 @@ _PROPOSAL_LABEL_COLUMNS = (Proposal.tavolo_id, Proposal.author_id, Proposal.titl
                            Proposal.visibility, Proposal.merged_into_id)
 
 
+# The loader options below are built once (on the first request, the mappers configured by then): they cost
+# more to build than their statement costs to run.
+
+@cache
 def _proposal_label_loader(relationship):
     """A proposal of the log with the columns of its label, and the one it was merged into (a merge is final:
     it is the target the event recorded)."""
@@ -294,11 +299,16 @@ def _proposal_label_loader(relationship):
         load_only(*_PROPOSAL_LABEL_COLUMNS), joinedload(Proposal.merged_into).load_only(*_PROPOSAL_LABEL_COLUMNS))
 
 
+@cache
+def _actor_name_loader():
+    """Of who acted, an entry shows the name."""
+    return joinedload(AuditEvent.actor).options(load_only(User.display_name), lazyload(User.comune))
+
+
 def _log_statement(tavolo: Tavolo):
     return (select(AuditEvent)
             .where(AuditEvent.tavolo_id == tavolo.id, AuditEvent.action.in_(public_actions()))
-            # Of who acted, an entry shows the name.
-            .options(joinedload(AuditEvent.actor).options(load_only(User.display_name), lazyload(User.comune)))
+            .options(_actor_name_loader())
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -61,6 +63,7 @@ def _load_tavolo(slug: str) -> Tavolo:
     return tavolo
 
 
+@cache  # built once, on the first request (the mappers are all configured by then): options cost to build
 def _proposal_options() -> tuple:
     """What the proposal's pages read with it: its tavolo and the facilitators (every permission asks), who
     wrote it and for whom, its objective, what it was merged into, who answered. Not the comuni of these
