@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consulta.core import layout
 from consulta.extensions import db
 
 
@@ -24,6 +25,11 @@ class Ambito(db.Model):
 
     @classmethod
     def current(cls) -> Ambito | None:
+        """The Ambito of the installation (the first one): the one the page's own query read along (see
+        consulta.core.layout), else read."""
+        read_along, ambito = layout.kept_ambito()
+        if read_along:
+            return ambito
         return db.session.execute(select(cls).order_by(cls.id).limit(1)).scalar_one_or_none()
 
     @staticmethod

@@ -13,14 +13,20 @@ from consulta.core.db import DB_INT_MAX
 from consulta.extensions import db, login_manager
 
 
-def load_or_404(model: type, ident: Any, *options: Any):
-    """Load one row by primary key with explicit loader options, or answer 404."""
+def key_or_404(ident: Any) -> int:
+    """`ident` (from the URL) as a primary key, or answer 404."""
     try:
         key = int(ident)
     except (TypeError, ValueError):
         abort(404)
     if key <= 0 or key > DB_INT_MAX:  # beyond the INTEGER column: no such row (PostgreSQL would refuse it)
         abort(404)
+    return key
+
+
+def load_or_404(model: type, ident: Any, *options: Any):
+    """Load one row by primary key with explicit loader options, or answer 404."""
+    key = key_or_404(ident)
     obj = db.session.execute(select(model).where(model.id == key).options(*options)).unique().scalar_one_or_none()
     if obj is None:
         abort(404)

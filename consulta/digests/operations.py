@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import lazyload
 
 from consulta.accounts.models import User
-from consulta.core import audit
+from consulta.core import audit, layout
 from consulta.core.db import utcnow
 from consulta.core.notify import Notification
 from consulta.digests.builder import (
@@ -39,6 +39,9 @@ def notification_count(user) -> int:
     """Unread notifications of `user` (0 for anonymous): for a badge in the header."""
     if not getattr(user, "is_authenticated", False):
         return 0
+    kept = layout.kept_unread()  # read along with the page's main query (consulta.core.layout)
+    if kept is not None:
+        return kept
     return db.session.execute(
         select(func.count()).select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))).scalar_one()

@@ -8,14 +8,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Load, joinedload, lazyload, load_only
 
+from consulta.accounts.models import User
 from consulta.comments.models import Comment
 from consulta.core import keyset
 from consulta.core.audit import AuditEvent
@@ -25,7 +27,7 @@ from consulta.extensions import db
 from consulta.moderation.models import Flag
 from consulta.proposals.models import OUTCOME_LABELS, Proposal, ProposalState, Visibility
 from consulta.proposals.register import Register
-from consulta.tavoli.models import Tavolo, tavolo_facilitator
+from consulta.tavoli.models import Objective, Tavolo, tavolo_facilitator
 
 QUEUE_PER_PAGE = 25
 LOG_PER_PAGE = 30
@@ -281,29 +283,66 @@ class LogEntry:
     actor_name: str | None
 
 
+# What a log entry reads of a proposal: not its text, nor its answer.
+_PROPOSAL_LABEL_COLUMNS = (Proposal.tavolo_id, Proposal.author_id, Proposal.title, Proposal.state,
+                           Proposal.visibility, Proposal.merged_into_id)
+
+
+# The loader options below are built once (on the first request, the mappers configured by then): they cost
+# more to build than their statement costs to run.
+
+@cache
+def _proposal_label_loader(relationship):
+    """A proposal of the log with the columns of its label, and the one it was merged into (a merge is final:
+    it is the target the event recorded)."""
+    return (joinedload(relationship) if relationship is not None else Load(Proposal)).options(
+        load_only(*_PROPOSAL_LABEL_COLUMNS), joinedload(Proposal.merged_into).load_only(*_PROPOSAL_LABEL_COLUMNS))
+
+
+@cache
+def _actor_name_loader():
+    """Of who acted, an entry shows the name."""
+    return joinedload(AuditEvent.actor).options(load_only(User.display_name), lazyload(User.comune))
+
+
 def _log_statement(tavolo: Tavolo):
     return (select(AuditEvent)
             .where(AuditEvent.tavolo_id == tavolo.id, AuditEvent.action.in_(public_actions()))
+            .options(_actor_name_loader())
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
 
 
-def _describe(events: list[AuditEvent], viewer) -> list[LogEntry]:
-    """Entries for the public log: what, when, why. Never a hidden text or a hidden title."""
+def _with_proposals(statement):
+    """The log's `statement` with, beside each event about a proposal, that proposal (and the one it was
+    merged into), in the same rows. The proposals are of the log's tavolo, already in the session: their
+    `tavolo` resolves without SQL."""
+    return (statement.add_columns(Proposal)
+            .outerjoin(Proposal, and_(AuditEvent.subject_type == "proposal", Proposal.id == AuditEvent.subject_id))
+            .options(_proposal_label_loader(None)))
+
+
+def _describe(events: list[AuditEvent], viewer, read_along: Iterable[Proposal] = ()) -> list[LogEntry]:
+    """Entries for the public log: what, when, why. Never a hidden text or a hidden title.
+
+    `read_along`: the proposals read with the events; the others the entries name are read here, in one
+    statement, and the comments in another (each only when there are some)."""
     from consulta.comments.queries import subject_url
 
-    proposal_ids = {e.subject_id for e in events if e.subject_type == "proposal"}
     comment_ids = {e.subject_id for e in events if e.subject_type == "comment"}
-    merge_targets = {e.changes.get("merged_into_id", [None, None])[1] for e in events
-                     if e.action == "proposal.merge"} - {None}
     comments = {c.id: c for c in db.session.execute(
         select(Comment).where(Comment.id.in_(comment_ids))
-        .options(joinedload(Comment.proposal), joinedload(Comment.objective))
+        .options(_proposal_label_loader(Comment.proposal), joinedload(Comment.objective).lazyload(Objective.tavolo))
     ).unique().scalars()} if comment_ids else {}
-    proposal_ids |= {c.proposal_id for c in comments.values() if c.proposal_id} | merge_targets
-    proposals = {p.id: p for p in db.session.execute(
-        select(Proposal).where(Proposal.id.in_(proposal_ids))
-        .options(joinedload(Proposal.tavolo).selectinload(Tavolo.facilitators))
-    ).unique().scalars()} if proposal_ids else {}
+    known = [*read_along, *(c.proposal for c in comments.values() if c.proposal is not None)]
+    proposals = {p.id: p for p in known} | {p.merged_into.id: p.merged_into for p in known
+                                            if p.merged_into is not None}
+    merge_targets = {e.changes.get("merged_into_id", [None, None])[1] for e in events
+                     if e.action == "proposal.merge"} - {None}
+    missing = ({e.subject_id for e in events if e.subject_type == "proposal"} | merge_targets) - set(proposals)
+    if missing:
+        proposals.update((p.id, p) for p in db.session.execute(
+            select(Proposal).where(Proposal.id.in_(missing)).options(_proposal_label_loader(None))
+        ).unique().scalars())
 
     def proposal_label(proposal) -> tuple[str, str | None]:
         if proposal is None:
@@ -361,9 +400,12 @@ def moderation_log(tavolo: Tavolo, viewer, *, per_page: int = LOG_PER_PAGE):
 
 
 def latest_moderation_acts(tavolo: Tavolo, viewer, limit: int = LOG_PREVIEW) -> tuple[list[LogEntry], bool]:
-    """The latest acts for the tavolo page, and whether there are more than shown."""
-    events = list(db.session.execute(_log_statement(tavolo).limit(limit + 1)).unique().scalars())
-    return _describe(events[:limit], viewer), len(events) > limit
+    """The latest acts for the tavolo page, and whether there are more than shown: one statement, with the
+    proposals they are about (one more for the comments, when some are about comments)."""
+    rows = db.session.execute(_with_proposals(_log_statement(tavolo)).limit(limit + 1)).all()
+    shown = rows[:limit]
+    return (_describe([event for event, _ in shown], viewer, [p for _, p in shown if p is not None]),
+            len(rows) > limit)
 
 
 # --------------------------------------------------------------------------- flags on a page

@@ -295,5 +295,9 @@ def _total(tavolo, user, conditions, filters) -> tuple[int, Any]:
         return 0, select(func.count()).select_from(Proposal).where(*conditions, *filters).scalar_subquery()
     if not is_authenticated(user):
         return tavolo.listed_count, None
-    unlisted = not_(tavolo_tallies_sql()["listed_count"])
-    return tavolo.listed_count, select(func.count()).select_from(Proposal).where(*conditions, unlisted).scalar_subquery()
+    unlisted = [Proposal.tavolo_id == tavolo.id, not_(tavolo_tallies_sql()["listed_count"])]
+    if not facilitates(user, tavolo):
+        # What visible_to() leaves of the unlisted, said plainly so that the count reads the author's index
+        # (under the OR it would read every proposal of the tavolo).
+        unlisted.append(Proposal.author_id == user.id)
+    return tavolo.listed_count, select(func.count()).select_from(Proposal).where(*unlisted).scalar_subquery()

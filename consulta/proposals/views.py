@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from consulta.accounts.models import User
+from consulta.core import layout
 from consulta.core.audit import AuditEvent
 from consulta.core.errors import abort_with
 from consulta.core.permissions import is_authenticated
 from consulta.core.states import Conflict, TransitionError
 from consulta.core.submissions import remember
-from consulta.core.views import load_or_404, require
+from consulta.core.views import key_or_404, load_or_404, require
 from consulta.extensions import db
+from consulta.organisations.models import Organisation
 from consulta.proposals import bp
 from consulta.proposals.forms import (
     MERGED,
@@ -45,7 +50,7 @@ from consulta.proposals.operations import (
     unfollow_proposal,
     withdraw_proposal,
 )
-from consulta.tavoli.models import Follow, Tavolo
+from consulta.tavoli.models import Follow, Objective, Tavolo
 
 
 def _load_tavolo(slug: str) -> Tavolo:
@@ -58,20 +63,48 @@ def _load_tavolo(slug: str) -> Tavolo:
     return tavolo
 
 
-def _load_proposal(proposal_id) -> Proposal:
-    proposal = load_or_404(
-        Proposal, proposal_id,
-        joinedload(Proposal.tavolo).selectinload(Tavolo.facilitators),
-        joinedload(Proposal.author),
-        joinedload(Proposal.organisation),
-        joinedload(Proposal.objective),
+@cache  # built once, on the first request (the mappers are all configured by then): options cost to build
+def _proposal_options() -> tuple:
+    """What the proposal's pages read with it: its tavolo and the facilitators (every permission asks), who
+    wrote it and for whom, its objective, what it was merged into, who answered. Not the comuni of these
+    people and of the organisation, nor the objective's tavolo again: each join costs the planner more than
+    the rows cost (a lazy load would fetch them, should a page ever ask)."""
+    return (
+        joinedload(Proposal.tavolo).joinedload(Tavolo.facilitators).lazyload(User.comune),
+        joinedload(Proposal.author).lazyload(User.comune),
+        joinedload(Proposal.organisation).lazyload(Organisation.comune),
+        joinedload(Proposal.objective).lazyload(Objective.tavolo),
         joinedload(Proposal.merged_into),
-        joinedload(Proposal.answered_by),
+        joinedload(Proposal.answered_by).lazyload(User.comune),
     )
+
+
+def _visible(proposal: Proposal | None) -> Proposal:
     # A pending proposal is not revealed to those who may not see it.
-    if not proposal.can_view(current_user):
+    if proposal is None or not proposal.can_view(current_user):
         abort(404)
     return proposal
+
+
+def _load_proposal(proposal_id) -> Proposal:
+    return _visible(load_or_404(Proposal, proposal_id, *_proposal_options()))
+
+
+def _load_proposal_page(proposal_id) -> tuple[Proposal, bool]:
+    """The proposal for its page, and whether the user follows it: one statement, that also reads what the
+    layout shows (consulta.core.layout)."""
+    following = false()
+    if is_authenticated(current_user):
+        following = select(Follow.id).where(Follow.user_id == current_user.id,
+                                            Follow.proposal_id == Proposal.id).exists()
+    row = db.session.execute(layout.along(
+        select(Proposal, following.label("following")).where(Proposal.id == key_or_404(proposal_id))
+        .options(*_proposal_options()), current_user)).unique().one_or_none()
+    if row is None:
+        return _visible(None), False
+    proposal, following, *for_layout = row
+    layout.keep(*for_layout)
+    return _visible(proposal), bool(following)
 
 
 def _user():
@@ -82,14 +115,6 @@ def _user():
 def _refuse(refusal: tuple[int, str] | None) -> None:
     if refusal is not None:
         abort_with(*refusal)
-
-
-def _is_following(proposal: Proposal) -> bool:
-    if not is_authenticated(current_user):
-        return False
-    return db.session.execute(
-        select(Follow.id).where(Follow.user_id == current_user.id, Follow.proposal_id == proposal.id)
-    ).first() is not None
 
 
 # --------------------------------------------------------------------------- submit
@@ -128,7 +153,7 @@ def show(proposal_id):
     from consulta.moderation.queries import open_flags_of, user_has_flagged
     from consulta.votes.tally import vote_panel
 
-    proposal = _load_proposal(proposal_id)
+    proposal, following = _load_proposal_page(proposal_id)
     merged_here = db.session.execute(
         select(Proposal.id, Proposal.title)
         .where(Proposal.merged_into_id == proposal.id, Proposal.visibility == Visibility.visible.value)
@@ -151,7 +176,7 @@ def show(proposal_id):
         merged_here=merged_here,
         withdrawal=withdrawal,
         objective_url=objective_url(proposal.tavolo, proposal.objective_id) if proposal.objective_id else None,
-        following=_is_following(proposal),
+        following=following,
         # The forms only for someone signed in: an anonymous reader gets no session (no CSRF token to
         # keep), so the page can be answered 304 from the first visit.
         follow_form=FollowForm() if signed_in else None,

@@ -58,12 +58,13 @@ def tavolo_stats(tavoli: Iterable[Tavolo], *, with_objectives: bool = False) -> 
     return stats
 
 
-def is_following(user, tavolo: Tavolo) -> bool:
+def following_clause(user):
+    """SQL: whether `user` follows the tavolo of the enclosing query (false when anonymous), to read it
+    in the same statement as the tavolo."""
     if not is_authenticated(user):
-        return False
-    return db.session.execute(
-        select(Follow.id).where(Follow.user_id == user.id, Follow.tavolo_id == tavolo.id)
-    ).first() is not None
+        return false().label("following")
+    return select(Follow.id).where(Follow.user_id == user.id, Follow.tavolo_id == Tavolo.id).exists().label(
+        "following")
 
 
 def follower_ids(tavolo: Tavolo) -> list[int]:

@@ -14,9 +14,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 from wtforms.fields.choices import SelectChoice
 
+from consulta.core import layout
 from consulta.core.errors import abort_with
 from consulta.core.input_guard import paginate
 from consulta.core.submissions import one_time, remember
@@ -39,7 +40,7 @@ from consulta.tavoli.models import (
 )
 from consulta.tavoli.queries import (
     facilitated_tavoli_clause,
-    is_following,
+    following_clause,
     tavolo_stats,
     visible_tavoli_clause,
 )
@@ -57,17 +58,35 @@ def _tavolo_stats_global(tavoli):
 
 # --- loading -------------------------------------------------------------------
 
-def _load_tavolo(slug: str) -> Tavolo:
-    """The tavolo by slug, with what its pages show; 404 when unknown or a draft the user may not see."""
+def _tavolo_statement(slug: str):
+    """The tavolo by slug, with what its pages show (its plan, its facilitators); 404 for an impossible slug."""
     if len(slug) > SLUG_MAX:
         abort_with(404, _("Tavolo non trovato."))
-    tavolo = db.session.execute(
-        select(Tavolo).where(Tavolo.slug == slug)
-        .options(joinedload(Tavolo.plan), joinedload(Tavolo.facilitators))
-    ).unique().scalar_one_or_none()
+    return select(Tavolo).where(Tavolo.slug == slug).options(joinedload(Tavolo.plan), joinedload(Tavolo.facilitators))
+
+
+def _visible(tavolo: Tavolo | None) -> Tavolo:
+    """404 when unknown or a draft the user may not see."""
     if tavolo is None or not tavolo.can_view(current_user):
         abort_with(404, _("Tavolo non trovato."))
     return tavolo
+
+
+def _load_tavolo(slug: str) -> Tavolo:
+    return _visible(db.session.execute(_tavolo_statement(slug)).unique().scalar_one_or_none())
+
+
+def _load_tavolo_page(slug: str) -> tuple[Tavolo, bool]:
+    """The tavolo for its public page, and whether the user follows it: one statement, that also reads what
+    the layout shows (consulta.core.layout)."""
+    row = db.session.execute(
+        layout.along(_tavolo_statement(slug).add_columns(following_clause(current_user)), current_user)
+    ).unique().one_or_none()
+    if row is None:
+        return _visible(None), False
+    tavolo, following, *for_layout = row
+    layout.keep(*for_layout)
+    return _visible(tavolo), bool(following)
 
 
 def _load_objective(tavolo: Tavolo, objective_id: int) -> Objective:
@@ -111,17 +130,17 @@ def show(slug: str):
     from consulta.proposals.listing import proposal_listing
     from consulta.proposals.register import Register
 
-    tavolo = _load_tavolo(slug)
-    stmt = select(Objective).where(Objective.tavolo_id == tavolo.id)
+    tavolo, following = _load_tavolo_page(slug)
+    # Objective.tavolo resolves to the tavolo already in the session: not joined again.
+    stmt = select(Objective).where(Objective.tavolo_id == tavolo.id).options(lazyload(Objective.tavolo))
     if not tavolo.can_manage_objectives(current_user):
         stmt = stmt.where(Objective.status != ObjectiveStatus.draft)
-    # Objective.tavolo is joined-loaded and resolves to the tavolo already in the session.
     objectives = list(db.session.execute(stmt.order_by(Objective.position, Objective.id)).unique().scalars())
     listing = proposal_listing(tavolo, request.args, current_user, objectives=objectives)
     log_entries, more_log = latest_moderation_acts(tavolo, current_user)
     return render_template(
         "tavoli/show.html", tavolo=tavolo, objectives=objectives, listing=listing,
-        stats=tavolo_stats([tavolo])[tavolo.id], following=is_following(current_user, tavolo),
+        stats=tavolo_stats([tavolo])[tavolo.id], following=following,
         register=Register.of(tavolo), log_entries=log_entries, more_log=more_log,
     )
 

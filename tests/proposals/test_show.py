@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -174,6 +176,30 @@ def test_an_offline_proposal_shows_its_channel_and_protocol_number(cast, open_ta
 def follows(user, proposal) -> int:
     return len(db.session.execute(
         select(Follow).where(Follow.user_id == user.id, Follow.proposal_id == proposal.id)).all())
+
+
+# A statement of its own for the layout's Ambito, the unread notifications, or the follow of the proposal.
+OWN_HEADER_STATEMENT = re.compile(r"\s*SELECT (ambito\.id|count\(\*\) AS count_1\s+FROM notification|follow\.id)")
+
+
+def test_the_header_of_the_proposal_page_comes_with_the_proposal(cast, open_tavolo, create_proposal, create_comment,
+                                                                  create_follow, login_as, count_queries):
+    """The layout's Ambito and unread notifications, and whether the reader follows the proposal, are read in
+    the proposal's statement; the badge follows what they read, from one request to the next."""
+    proposal = create_proposal(open_tavolo, cast.representative, title="Trasporto sociale il sabato")
+    create_follow(cast.citizen, proposal=proposal)
+    create_comment(proposal, cast.facilitator, body="Ne parliamo al prossimo incontro.")
+    create_comment(proposal, cast.representative, body="Grazie.")
+    client = login_as(cast.citizen)
+    page(client, proposal)
+    with count_queries() as counter:
+        html = page(client, proposal).get_data(as_text=True)
+    assert '2<span class="visually-hidden"> non lette</span>' in html and "Non seguire più" in html
+    assert not [statement for statement in counter.statements if OWN_HEADER_STATEMENT.match(statement)]
+
+    client.post("/notifiche/lette")
+    html = page(client, proposal).get_data(as_text=True)
+    assert "non lette</span>" not in html and "Non seguire più" in html
 
 
 def test_follow_and_unfollow_are_idempotent(cast, open_tavolo, create_proposal, login_as):

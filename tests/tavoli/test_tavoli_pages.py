@@ -136,6 +136,34 @@ def test_home_page_shows_current_plan_and_open_tavoli_with_days_left(client, amb
     assert f"/piano/{plan.id}/" in html
 
 
+def test_the_header_of_the_tavolo_page_comes_with_the_tavolo(client, ambito, create_tavolo, create_user,
+                                                              create_follow, create_proposal, count_queries):
+    """The layout's Ambito and unread notifications are read in the tavolo's statement: a signed-in reader costs
+    the page only their own user; the badge follows what they read, from one request to the next."""
+    tavolo = create_tavolo(slug="anziani", title="Anziani")
+    paola = create_user(display_name="Paola")
+    create_follow(paola, tavolo=tavolo)
+    create_proposal(tavolo, create_user(), title="Teleassistenza")
+    create_proposal(tavolo, create_user(), title="Centro diurno")
+    client.get("/tavoli/anziani/")
+    with count_queries() as anonymous:
+        html = client.get("/tavoli/anziani/").get_data(as_text=True)
+    assert "<title>Anziani · Ambito Territoriale Sociale n. 11</title>" in html
+
+    client.login(paola)
+    client.get("/tavoli/anziani/")
+    with count_queries() as signed_in:
+        html = client.get("/tavoli/anziani/").get_data(as_text=True)
+    assert signed_in.count == anonymous.count + 1
+    assert "<title>Anziani · Ambito Territoriale Sociale n. 11</title>" in html
+    assert '2<span class="visually-hidden"> non lette</span>' in html
+    assert "Non seguire più" in html
+
+    client.post("/notifiche/lette")
+    html = client.get("/tavoli/anziani/").get_data(as_text=True)
+    assert "non lette</span>" not in html and "Non seguire più" in html
+
+
 def test_tavolo_and_objective_pages_cost_the_same_queries_with_more_objectives_and_revisions(
         client, ambito, create_tavolo, create_objective, facilitator, login, count_queries):
     from consulta.tavoli.models import ObjectiveRevision
