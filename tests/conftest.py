@@ -125,6 +125,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "live_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.committing)
+        # A test whose fixtures ask for `scene` may start on the rows the test before left (tests/database.py):
+        # a fixture of the same name elsewhere would make a test that never claims them look like one.
+        definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).get("scene", ())
+        assert all(d.func.__module__ == __name__ for d in definitions), \
+            f"{item.nodeid}: `scene` is the shared scenes' fixture (tests/conftest.py); name yours otherwise"
 
 
 def pytest_report_header(config):

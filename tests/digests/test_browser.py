@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def scene(app, create_user, create_tavolo, create_follow, create_proposal, create_comment):
+def staged(app, create_user, create_tavolo, create_follow, create_proposal, create_comment):
     facilitator = create_user(email="fabia@example.org", display_name="Fabia Facilitatrice", role="facilitator")
     admin = create_user(email="admin@example.org", display_name="Ufficio di Piano", role="admin")
     paola = create_user(email="paola@example.org", display_name="Paola Partecipante")
@@ -24,9 +24,9 @@ def scene(app, create_user, create_tavolo, create_follow, create_proposal, creat
     return {"paola": paola, "admin": admin, "tavolo": tavolo, "proposal": proposal}
 
 
-def test_notifications_page_by_keyboard_and_accessible(new_page, login_page, axe, scene):
+def test_notifications_page_by_keyboard_and_accessible(new_page, login_page, axe, staged):
     page = new_page()
-    login_page(page, scene["paola"])
+    login_page(page, staged["paola"])
     page.goto("/notifiche/")
     axe(page)
     assert page.get_by_text("Hai 2 notifiche non lette.").is_visible()
@@ -38,15 +38,15 @@ def test_notifications_page_by_keyboard_and_accessible(new_page, login_page, axe
     axe(page)
 
     narrow = new_page(width=390, height=844)
-    login_page(narrow, scene["paola"])
+    login_page(narrow, staged["paola"])
     narrow.goto("/notifiche/")
     assert narrow.evaluate("document.documentElement.scrollWidth") <= 390
     axe(narrow)
 
 
-def test_preferences_page_saves_by_keyboard(new_page, login_page, axe, scene):
+def test_preferences_page_saves_by_keyboard(new_page, login_page, axe, staged):
     page = new_page(width=390, height=844)
-    login_page(page, scene["paola"])
+    login_page(page, staged["paola"])
     page.goto("/notifiche/preferenze")
     axe(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -55,19 +55,19 @@ def test_preferences_page_saves_by_keyboard(new_page, login_page, axe, scene):
     with page.expect_navigation():
         page.get_by_role("button", name="Salva le preferenze").press("Enter")
     assert page.get_by_text("Preferenze salvate.").is_visible()
-    db.session.refresh(scene["paola"])
-    assert scene["paola"].digest_frequency == "daily"
+    db.session.refresh(staged["paola"])
+    assert staged["paola"].digest_frequency == "daily"
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile(r"Non seguire più\W+Anziani")).click()
     assert page.get_by_text("Non segui più questo tavolo").is_visible()
     axe(page)
 
 
-def test_unsubscribe_page_works_without_login(new_page, axe, scene):
+def test_unsubscribe_page_works_without_login(new_page, axe, staged):
     from consulta.digests.tokens import make_unsubscribe_token
 
     page = new_page()
-    page.goto(f"/disiscrizione/{make_unsubscribe_token(scene['paola'])}")
+    page.goto(f"/disiscrizione/{make_unsubscribe_token(staged['paola'])}")
     axe(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Sì, non inviarmi più i riepiloghi").click()
@@ -78,10 +78,10 @@ def test_unsubscribe_page_works_without_login(new_page, axe, scene):
     axe(page)
 
 
-def test_admin_outbox_is_accessible_wide_and_narrow(new_page, login_page, axe, scene, smtp_sink, deliver_outbox):
+def test_admin_outbox_is_accessible_wide_and_narrow(new_page, login_page, axe, staged, smtp_sink, deliver_outbox):
     for width in (1280, 390):
         page = new_page(width=width, height=900)
-        login_page(page, scene["admin"])
+        login_page(page, staged["admin"])
         page.goto("/gestione/posta/")
         if width == 1280:
             page.get_by_label("E-mail del destinatario").fill("paola@example.org")

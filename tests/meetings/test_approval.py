@@ -33,7 +33,7 @@ def held(table, create_meeting):
 
 
 @pytest.fixture
-def scene(table, facilitator, held, create_minutes, create_seat, create_proposal, create_objective, citizen,
+def staged(table, facilitator, held, create_minutes, create_seat, create_proposal, create_objective, citizen,
           create_user):
     """A draft verbale with two members present and decisions on proposals and objectives."""
     auser = create_seat(table, name="Auser Narni")
@@ -59,8 +59,8 @@ def scene(table, facilitator, held, create_minutes, create_seat, create_proposal
             "citizen": citizen, "auser": auser, "cgil": cgil}
 
 
-def test_approval_seals_the_minutes_and_applies_every_decision(client, scene, facilitator, approve):
-    minutes = scene["minutes"]
+def test_approval_seals_the_minutes_and_applies_every_decision(client, staged, facilitator, approve):
+    minutes = staged["minutes"]
     before = last_audit_id()
 
     response = approve(minutes, facilitator)
@@ -73,12 +73,12 @@ def test_approval_seals_the_minutes_and_applies_every_decision(client, scene, fa
     assert (minutes.members_present, minutes.quorum_reached) == (2, True)
 
     for key in ("centro", "trasporto", "rinvio", "domicilio", "vecchio"):
-        db.session.refresh(scene[key])
-    centro, trasporto = scene["centro"], scene["trasporto"]
-    assert (centro.state, trasporto.state, scene["rinvio"].state) == ("approved", "rejected", "published")
+        db.session.refresh(staged[key])
+    centro, trasporto = staged["centro"], staged["trasporto"]
+    assert (centro.state, trasporto.state, staged["rinvio"].state) == ("approved", "rejected", "published")
     assert centro.answer == "Motivazione per Centro diurno a Narni." and centro.answered_by_id == facilitator.id
     assert trasporto.answer == "Motivazione per Trasporto sociale."
-    assert (scene["domicilio"].status, scene["vecchio"].status) == ("approved", "dropped")
+    assert (staged["domicilio"].status, staged["vecchio"].status) == ("approved", "dropped")
 
     audit = db.session.execute(select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)
                                ).scalars().all()
@@ -92,7 +92,7 @@ def test_approval_seals_the_minutes_and_applies_every_decision(client, scene, fa
 
     notes = db.session.execute(select(Notification).where(Notification.event == "minutes.approved")).scalars().all()
     assert sorted(n.user_id for n in notes) == sorted(
-        [scene["citizen"].id, scene["tavolo_follower"].id, scene["proposal_follower"].id])
+        [staged["citizen"].id, staged["tavolo_follower"].id, staged["proposal_follower"].id])
     decisions = {d["title"]: d for d in notes[0].data["decisions"]}
     assert decisions["Centro diurno a Narni"]["outcome"] == "approved"
     assert decisions["Trasporto sociale"]["outcome_label"] == "Non accolta"
@@ -105,9 +105,9 @@ def test_approval_seals_the_minutes_and_applies_every_decision(client, scene, fa
     assert "Modifica il testo" not in page and "Aggiungi una decisione" not in page
 
 
-def test_the_proposal_page_partial_shows_the_decision_with_a_link_to_the_minutes(app, scene, facilitator, approve):
-    approve(scene["minutes"], facilitator)
-    proposal = db.session.get(type(scene["centro"]), scene["centro"].id)
+def test_the_proposal_page_partial_shows_the_decision_with_a_link_to_the_minutes(app, staged, facilitator, approve):
+    approve(staged["minutes"], facilitator)
+    proposal = db.session.get(type(staged["centro"]), staged["centro"].id)
 
     with app.test_request_context("/"):
         html = render_template_string(
@@ -115,11 +115,11 @@ def test_the_proposal_page_partial_shows_the_decision_with_a_link_to_the_minutes
             proposal=proposal)
 
     assert "Decisione del tavolo" in html and "Accolta" in html
-    assert f'href="/verbali/{scene["minutes"].id}/"' in html
+    assert f'href="/verbali/{staged["minutes"].id}/"' in html
     with app.test_request_context("/"):
         assert render_template_string(
             '{% set decision = decision_for(proposal) %}{% include "meetings/_proposal_decision.html" %}',
-            proposal=scene["rinvio"]).strip() != ""  # a deferral is shown too
+            proposal=staged["rinvio"]).strip() != ""  # a deferral is shown too
 
 
 @pytest.mark.parametrize(("text", "with_attendance", "message"), [
@@ -141,15 +141,15 @@ def test_empty_minutes_are_not_approved(client, held, create_minutes, create_sea
     assert db.session.execute(select(AuditEvent).where(AuditEvent.action == "minutes.approve")).first() is None
 
 
-def test_approval_needs_the_confirmation(client, scene, facilitator):
+def test_approval_needs_the_confirmation(client, staged, facilitator):
     client.login(facilitator)
 
-    response = client.post(f"/facilitazione/verbali/{scene['minutes'].id}/approva", data={})
+    response = client.post(f"/facilitazione/verbali/{staged['minutes'].id}/approva", data={})
 
     assert response.status_code == 400
     assert "Per approvare spunta la conferma." in page_text(response)
-    db.session.refresh(scene["minutes"])
-    assert scene["minutes"].status == "draft"
+    db.session.refresh(staged["minutes"])
+    assert staged["minutes"].status == "draft"
 
 
 def overturning_is_possible() -> bool:
@@ -239,14 +239,14 @@ EDIT_ROUTES = [
 
 
 @pytest.mark.parametrize("who", ["facilitator", "admin"])
-def test_approved_minutes_refuse_every_edit_route(client, scene, facilitator, admin_user, approve, subtests, who):
+def test_approved_minutes_refuse_every_edit_route(client, staged, facilitator, admin_user, approve, subtests, who):
     """Every route refuses and changes nothing, so they all try the same sealed minutes in turn."""
-    minutes = scene["minutes"]
+    minutes = staged["minutes"]
     approve(minutes, facilitator)
     db.session.refresh(minutes)
     before = content_hash(minutes)
     ids = {"attendance": minutes.attendance[0].id, "decision": minutes.decisions[0].id,
-           "rinvio": scene["rinvio"].id, "centro": scene["centro"].id}
+           "rinvio": staged["rinvio"].id, "centro": staged["centro"].id}
     client.login(facilitator if who == "facilitator" else admin_user)
     for method, part, data in EDIT_ROUTES:
         with subtests.test(route=f"{method} {part}"):
@@ -262,25 +262,25 @@ def test_approved_minutes_refuse_every_edit_route(client, scene, facilitator, ad
             assert sealed.status == "approved" and content_hash(sealed) == before == sealed.content_hash
 
 
-def test_the_editor_of_approved_minutes_leads_to_the_public_page(client, scene, facilitator, approve):
-    approve(scene["minutes"], facilitator)
+def test_the_editor_of_approved_minutes_leads_to_the_public_page(client, staged, facilitator, approve):
+    approve(staged["minutes"], facilitator)
     client.login(facilitator)
 
-    response = client.get(f"/facilitazione/verbali/{scene['minutes'].id}/")
+    response = client.get(f"/facilitazione/verbali/{staged['minutes'].id}/")
 
-    assert response.status_code == 302 and response.headers["Location"] == f"/verbali/{scene['minutes'].id}/"
+    assert response.status_code == 302 and response.headers["Location"] == f"/verbali/{staged['minutes'].id}/"
 
 
 ORM_CHANGES = ["text", "delete", "add_attendance", "edit_attendance", "edit_decision", "delete_decision",
                "edit_dissent", "delete_dissent"]
 
 
-def test_the_orm_refuses_changes_to_approved_minutes(scene, facilitator, approve, subtests):
+def test_the_orm_refuses_changes_to_approved_minutes(staged, facilitator, approve, subtests):
     """Each refused change is rolled back, so they all try the same sealed minutes in turn."""
-    approve(scene["minutes"], facilitator)
+    approve(staged["minutes"], facilitator)
     for change in ORM_CHANGES:
         with subtests.test(change=change):
-            _try_orm_change(scene["minutes"].id, change)
+            _try_orm_change(staged["minutes"].id, change)
 
 
 def _try_orm_change(minutes_id, change):
@@ -327,10 +327,10 @@ TAMPERING = {
 }
 
 
-def test_the_database_refuses_to_change_approved_minutes(scene, facilitator, approve, subtests):
+def test_the_database_refuses_to_change_approved_minutes(staged, facilitator, approve, subtests):
     """Each refused statement rolls its block back, so they all try the same sealed minutes in turn."""
-    approve(scene["minutes"], facilitator)
-    minutes_id, objective_id = scene["minutes"].id, scene["domicilio"].id
+    approve(staged["minutes"], facilitator)
+    minutes_id, objective_id = staged["minutes"].id, staged["domicilio"].id
     db.session.remove()
     for statement, sql in TAMPERING.items():
         with subtests.test(statement=statement):
@@ -343,10 +343,10 @@ def test_the_database_refuses_to_change_approved_minutes(scene, facilitator, app
             db.session.remove()
 
 
-def test_the_database_still_lets_a_deleted_account_fade_from_the_links(scene, facilitator, approve):
+def test_the_database_still_lets_a_deleted_account_fade_from_the_links(staged, facilitator, approve):
     """Links to people are not the record (the names are): clearing them keeps the hash valid."""
-    approve(scene["minutes"], facilitator)
-    minutes_id = scene["minutes"].id
+    approve(staged["minutes"], facilitator)
+    minutes_id = staged["minutes"].id
     db.session.remove()
 
     with sql_connection() as conn:
@@ -357,8 +357,8 @@ def test_the_database_still_lets_a_deleted_account_fade_from_the_links(scene, fa
     assert content_hash(minutes) == minutes.content_hash
 
 
-def test_draft_minutes_stay_editable_in_the_database(scene):
-    minutes_id = scene["minutes"].id
+def test_draft_minutes_stay_editable_in_the_database(staged):
+    minutes_id = staged["minutes"].id
     db.session.remove()
     with sql_connection() as conn:
         conn.execute(sa.text("UPDATE minutes_decision SET motivation = 'Rivista' WHERE minutes_id = :m"),
@@ -370,18 +370,18 @@ def test_draft_minutes_stay_editable_in_the_database(scene):
 
 # ------------------------------------------------------------------------------ rettifica
 
-def test_a_draft_cannot_be_rectified(client, scene, facilitator):
+def test_a_draft_cannot_be_rectified(client, staged, facilitator):
     client.login(facilitator)
 
-    response = client.post(f"/facilitazione/verbali/{scene['minutes'].id}/rettifica")
+    response = client.post(f"/facilitazione/verbali/{staged['minutes'].id}/rettifica")
 
     assert response.status_code == 409
     assert "Si può rettificare solo un verbale approvato" in page_text(response)
     assert len(db.session.execute(select(Minutes)).scalars().all()) == 1
 
 
-def test_a_rettifica_corrects_approved_minutes_and_its_decisions_prevail(client, scene, facilitator, approve):
-    original = scene["minutes"]
+def test_a_rettifica_corrects_approved_minutes_and_its_decisions_prevail(client, staged, facilitator, approve):
+    original = staged["minutes"]
     approve(original, facilitator)
     client.login(facilitator)
 
@@ -395,9 +395,9 @@ def test_a_rettifica_corrects_approved_minutes_and_its_decisions_prevail(client,
     assert client.post(f"/facilitazione/verbali/{original.id}/rettifica").status_code == 409
 
     # The deferred proposal is now approved in the rettifica.
-    deferred = next(d for d in correction.decisions if d.proposal_id == scene["rinvio"].id)
+    deferred = next(d for d in correction.decisions if d.proposal_id == staged["rinvio"].id)
     edited = client.post(f"/facilitazione/verbali/{correction.id}/decisioni/{deferred.id}/modifica",
-                         data={"subject": f"p:{scene['rinvio'].id}", "outcome": "approved", "method": "vote",
+                         data={"subject": f"p:{staged['rinvio'].id}", "outcome": "approved", "method": "vote",
                                "votes_for": "2", "votes_against": "0", "votes_abstained": "0",
                                "motivation": "Accolta nella rettifica."})
     assert edited.status_code == 302
@@ -405,7 +405,7 @@ def test_a_rettifica_corrects_approved_minutes_and_its_decisions_prevail(client,
     assert approve(correction, facilitator).status_code == 302
 
     db.session.expire_all()
-    rinvio = db.session.get(type(scene["rinvio"]), scene["rinvio"].id)
+    rinvio = db.session.get(type(staged["rinvio"]), staged["rinvio"].id)
     assert rinvio.state == "approved" and rinvio.answer == "Accolta nella rettifica."
     original_page = page_text(client.get(f"/verbali/{original.id}/"))
     assert "Verbale rettificato" in original_page and f'href="/verbali/{correction.id}/"' in original_page
@@ -419,22 +419,22 @@ def test_a_rettifica_corrects_approved_minutes_and_its_decisions_prevail(client,
     assert original.status == "approved" and content_hash(original) == original.content_hash
 
 
-def test_a_rettifica_reverses_an_answer_when_the_lifecycle_allows_it(client, scene, facilitator, approve):
-    original = scene["minutes"]
+def test_a_rettifica_reverses_an_answer_when_the_lifecycle_allows_it(client, staged, facilitator, approve):
+    original = staged["minutes"]
     approve(original, facilitator)
     client.login(facilitator)
     client.post(f"/facilitazione/verbali/{original.id}/rettifica")
     correction = db.session.execute(select(Minutes).where(Minutes.corrects_id == original.id)).scalar_one()
-    centro = next(d for d in correction.decisions if d.proposal_id == scene["centro"].id)
+    centro = next(d for d in correction.decisions if d.proposal_id == staged["centro"].id)
     client.post(f"/facilitazione/verbali/{correction.id}/decisioni/{centro.id}/modifica",
-                data={"subject": f"p:{scene['centro'].id}", "outcome": "rejected", "method": "consensus",
+                data={"subject": f"p:{staged['centro'].id}", "outcome": "rejected", "method": "consensus",
                       "motivation": "Ripensata."})
     client.logout()
 
     response = approve(correction, facilitator)
 
     db.session.expire_all()
-    proposal = db.session.get(type(scene["centro"]), scene["centro"].id)
+    proposal = db.session.get(type(staged["centro"]), staged["centro"].id)
     if overturning_is_possible():
         assert response.status_code == 302
         assert db.session.get(Minutes, correction.id).status == "approved"

@@ -16,7 +16,7 @@ from tests.meetings.helpers import page_text
 
 
 @pytest.fixture
-def scene(table, create_meeting, create_minutes, create_seat, create_proposal, citizen):
+def staged(table, create_meeting, create_minutes, create_seat, create_proposal, citizen):
     """Draft minutes of a held meeting where two member organisations are present."""
     held = create_meeting(table, starts_in=timedelta(hours=-3))
     seats = [create_seat(table, name="Auser Narni"), create_seat(table, name="CGIL Terni", type="union")]
@@ -62,8 +62,8 @@ def field_value(html: str, name: str) -> str | None:
     ({"votes_for": "1", "votes_against": "1", "votes_abstained": "1"},
      "Favorevoli, contrari e astenuti sono 3, ma i membri presenti con diritto di voto sono 2."),
 ])
-def test_more_votes_than_members_present_are_refused(client, facilitator, scene, counts, message):
-    minutes, proposal = scene
+def test_more_votes_than_members_present_are_refused(client, facilitator, staged, counts, message):
+    minutes, proposal = staged
     client.login(facilitator)
 
     response = post_decision(client, minutes, proposal, **counts)
@@ -84,8 +84,8 @@ def test_more_votes_than_members_present_are_refused(client, facilitator, scene,
     ("partially_approved", "0", "1"),
     ("rejected", "2", "0"),
 ])
-def test_an_outcome_the_counts_contradict_needs_a_confirmation(client, facilitator, scene, outcome, yes, no):
-    minutes, proposal = scene
+def test_an_outcome_the_counts_contradict_needs_a_confirmation(client, facilitator, staged, outcome, yes, no):
+    minutes, proposal = staged
     client.login(facilitator)
 
     refused = post_decision(client, minutes, proposal, outcome=outcome, votes_for=yes, votes_against=no)
@@ -120,8 +120,8 @@ def test_an_outcome_the_counts_contradict_needs_a_confirmation(client, facilitat
     ("rejected", "1", "1", "0"),
     ("deferred", "2", "0", "0"),
 ])
-def test_counts_that_fit_need_no_confirmation(client, facilitator, scene, outcome, yes, no, abstained):
-    minutes, proposal = scene
+def test_counts_that_fit_need_no_confirmation(client, facilitator, staged, outcome, yes, no, abstained):
+    minutes, proposal = staged
     client.login(facilitator)
 
     response = post_decision(client, minutes, proposal, outcome=outcome, votes_for=yes, votes_against=no,
@@ -132,8 +132,8 @@ def test_counts_that_fit_need_no_confirmation(client, facilitator, scene, outcom
     assert decision.outcome == outcome and decision.outcome_note is None
 
 
-def test_the_confirmed_reason_is_shown_with_the_decision_in_the_minutes(client, facilitator, scene, approve):
-    minutes, proposal = scene
+def test_the_confirmed_reason_is_shown_with_the_decision_in_the_minutes(client, facilitator, staged, approve):
+    minutes, proposal = staged
     client.login(facilitator)
     assert post_decision(client, minutes, proposal, votes_for="1", votes_against="1", confirm_outcome="y",
                          outcome_note="Voto decisivo del presidente.").status_code == 302
@@ -159,9 +159,9 @@ def test_the_confirmed_reason_is_shown_with_the_decision_in_the_minutes(client, 
     assert [d.outcome_note for d in copies] == ["Voto decisivo del presidente."]
 
 
-def test_approval_is_refused_when_attendance_shrank_below_the_votes(client, facilitator, scene, approve):
+def test_approval_is_refused_when_attendance_shrank_below_the_votes(client, facilitator, staged, approve):
     """Votes recorded while two members were present; one is then removed from the attendance."""
-    minutes, proposal = scene
+    minutes, proposal = staged
     client.login(facilitator)
     assert post_decision(client, minutes, proposal).status_code == 302
     member = next(a for a in minutes.attendance if a.kind == "member")
@@ -176,12 +176,12 @@ def test_approval_is_refused_when_attendance_shrank_below_the_votes(client, faci
     assert minutes.status == "draft"
 
 
-def test_the_operation_refuses_too(app, facilitator, scene):
+def test_the_operation_refuses_too(app, facilitator, staged):
     """The rule lives in the operation as well as in the form: no other caller can skip it."""
     from consulta.core.states import TransitionError
     from consulta.meetings import operations as ops
 
-    minutes, proposal = scene
+    minutes, proposal = staged
     fields = ops.DecisionFields(proposal=proposal, objective=None, outcome="approved", method="vote", votes_for=5,
                                 votes_against=0, votes_abstained=0, motivation="x", dissents={})
     with pytest.raises(TransitionError, match="membri presenti"):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def scene(ambito, create_plan, create_tavolo, create_objective, create_user):
+def staged(ambito, create_plan, create_tavolo, create_objective, create_user):
     plan = create_plan(description="Il Piano triennale dei servizi sociali dell'Ambito.")
     facilitator = create_user(email="facilitatrice@example.org", display_name="Chiara Benedetti", role="facilitator")
     tavolo = create_tavolo(plan=plan, slug="anziani", title="Anziani e non autosufficienza", area="Anziani",
@@ -35,10 +35,10 @@ def no_sideways_scroll(pg):
     assert width <= 390, f"{pg.url} scrolls sideways: {width}px"
 
 
-def test_public_pages_are_accessible_on_desktop_and_phone(new_page, axe, scene):
-    objective = scene["objective"]
+def test_public_pages_are_accessible_on_desktop_and_phone(new_page, axe, staged):
+    objective = staged["objective"]
     paths = ["/", "/tavoli/", "/tavoli/anziani/", f"/tavoli/anziani/obiettivi/{objective.id}/",
-             f"/tavoli/anziani/obiettivi/{objective.id}/revisioni?da=1&a=2", f"/piano/{scene['plan'].id}/"]
+             f"/tavoli/anziani/obiettivi/{objective.id}/revisioni?da=1&a=2", f"/piano/{staged['plan'].id}/"]
     desktop, phone = new_page(), new_page(width=390, height=844)
     for path in paths:
         for pg in (desktop, phone):
@@ -51,9 +51,9 @@ def test_public_pages_are_accessible_on_desktop_and_phone(new_page, axe, scene):
     assert phone.locator(".diff-body del.diff-del").first.inner_text().endswith("il")
 
 
-def test_facilitator_publishes_and_revises_an_objective_by_keyboard(new_page, axe, scene, login_page):
+def test_facilitator_publishes_and_revises_an_objective_by_keyboard(new_page, axe, staged, login_page):
     pg = new_page()
-    login_page(pg, scene["facilitator"])
+    login_page(pg, staged["facilitator"])
     pg.goto("/facilitazione/")
     axe(pg)
     pg.get_by_role("link", name="Nuovo obiettivo – Anziani e non autosufficienza").click()
@@ -79,13 +79,13 @@ def test_facilitator_publishes_and_revises_an_objective_by_keyboard(new_page, ax
     axe(pg)
 
 
-def test_admin_creates_a_tavolo_in_the_browser(new_page, axe, scene, create_user, login_page):
+def test_admin_creates_a_tavolo_in_the_browser(new_page, axe, staged, create_user, login_page):
     admin = create_user(email="admin@example.org", display_name="Ufficio di Piano", role="admin")
     pg = new_page()
     login_page(pg, admin)
     pg.goto("/gestione/piani/")
     axe(pg)
-    pg.get_by_role("link", name=scene["plan"].title).click()
+    pg.get_by_role("link", name=staged["plan"].title).click()
     axe(pg)
     pg.get_by_role("link", name="Nuovo tavolo").click()
     axe(pg)
@@ -113,15 +113,15 @@ def test_admin_creates_a_tavolo_in_the_browser(new_page, axe, scene, create_user
     expect(pg.locator(".phase-open").first).to_have_text("Aperto alle proposte")
 
 
-def test_admin_forms_fit_a_phone(new_page, axe, scene, create_user, login_page):
+def test_admin_forms_fit_a_phone(new_page, axe, staged, create_user, login_page):
     admin = create_user(email="admin@example.org", role="admin")
     phone = new_page(width=390, height=844)
     login_page(phone, admin)
-    plan_id = scene["plan"].id
+    plan_id = staged["plan"].id
     for path in ("/gestione/piani/", "/gestione/piani/nuovo", f"/gestione/piani/{plan_id}/",
                  f"/gestione/piani/{plan_id}/modifica", f"/gestione/piani/{plan_id}/tavoli/nuovo",
                  "/gestione/tavoli/anziani/modifica", "/facilitazione/",
-                 f"/facilitazione/tavoli/anziani/obiettivi/{scene['objective'].id}/modifica"):
+                 f"/facilitazione/tavoli/anziani/obiettivi/{staged['objective'].id}/modifica"):
         assert phone.goto(path).status == 200, path
         axe(phone)
         no_sideways_scroll(phone)
