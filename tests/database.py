@@ -106,21 +106,19 @@ def insert_rows(rows: Rows) -> None:
 
 
 # While a rolled-back test runs, the app's sessions and `sql_connection()` all work on this connection.
-_test_connection: sa.Connection | None = None
-
-
 def current_test_connection() -> sa.Connection | None:
     """The connection of the running rolled-back test; None in a committing test."""
-    return _test_connection
+    return _running.connection if _running is not None else None
 
 
 @contextmanager
 def sql_connection() -> Iterator[sa.Connection]:
     """A connection for raw SQL that sees (and is seen by) the app's data: a savepoint on the test's
     connection, or a transaction of its own in a committing test. An error rolls the block back."""
-    if _test_connection is not None:
-        with _test_connection.begin_nested():
-            yield _test_connection
+    connection = current_test_connection()
+    if connection is not None:
+        with connection.begin_nested():
+            yield connection
     else:
         with db.engine.begin() as conn:
             yield conn
@@ -205,7 +203,7 @@ def rolled_back_transaction(may_keep_scene: bool = False) -> Iterator[sa.Connect
 
     may_keep_scene: the test asks for scenes; it may start on the scene the test before left (see
     _Transaction), and leave its own for the next one."""
-    global _held, _running, _test_connection
+    global _held, _running
     engines = db.engines  # the dict Flask-SQLAlchemy's Session.get_bind reads
     engine = engines[None]
     if _held is not None and (not may_keep_scene or _held.engine is not engine):
@@ -214,7 +212,7 @@ def rolled_back_transaction(may_keep_scene: bool = False) -> Iterator[sa.Connect
     transaction, _held = _held or _open(engine), None
     transaction.claimed = False
     _running = transaction
-    engines[None] = _test_connection = transaction.connection
+    engines[None] = transaction.connection
     # The test's own session keeps what it committed loaded (requests and commands expire it afterwards),
     # which spares a reload of every object a factory made.
     db.session().expire_on_commit = False
@@ -222,7 +220,7 @@ def rolled_back_transaction(may_keep_scene: bool = False) -> Iterator[sa.Connect
         yield transaction.connection
     finally:
         db.session.remove()
-        _running = _test_connection = None
+        _running = None
         engines[None] = engine
         unclaimed = transaction.scene if not transaction.claimed else None
         if unclaimed is None and transaction.after_scene is not None and transaction.after_scene.is_active:
