@@ -29,6 +29,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from itsdangerous import URLSafeTimedSerializer
 
 from consulta import create_app
+from consulta.core import fragments
 from consulta.extensions import db
 
 # The factories are a plugin of this conftest; their asserts are rewritten like the tests' own.
@@ -334,9 +335,9 @@ def app(_session_app, smtp_sink, request) -> Iterator:
     A test's writes are rolled back at its end. A test marked `committing` (other connections must see
     its data: a live server, threads, subprocesses) commits for real and empties the tables afterwards."""
     smtp_sink.clear()
-    # A fresh worker for each test: the plan page's cached bodies (consulta/plan/page_cache.py) are keyed by
-    # content, and a rolled-back test's rows come back in the next one with the same ids.
-    _session_app.extensions.pop("plan_fragments", None)
+    # A fresh worker for each test: cached page bodies (consulta/core/fragments.py) are keyed by content,
+    # and a rolled-back test's rows come back in the next one with the same ids.
+    _session_app.extensions.pop(fragments.EXTENSION, None)
     with _session_app.app_context():
         if request.node.get_closest_marker("committing"):
             release_held_transaction()  # its rows would lock out the other connections

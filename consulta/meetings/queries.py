@@ -1,6 +1,6 @@
-"""Read-side helpers of the meetings domain, also used by other domains' pages
-through template globals: tavolo_members(tavolo), tavolo_meetings(tavolo, user),
-decision_for(proposal). Each costs a fixed number of queries."""
+"""Read-side helpers of the meetings domain, also used by other domains' pages: tavolo_members(tavolo) and
+tavolo_meetings(tavolo, user) by the tavolo page's view, decision_for(proposal) through a template global.
+Each costs a fixed number of queries."""
 
 from __future__ import annotations
 

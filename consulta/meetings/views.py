@@ -60,8 +60,6 @@ MEETINGS_PER_PAGE = 20
 
 # --- template globals for other domains' pages ---------------------------------
 
-bp.add_app_template_global(queries.tavolo_members, "tavolo_members")
-bp.add_app_template_global(queries.tavolo_meetings, "tavolo_meetings")
 bp.add_app_template_global(queries.decision_for, "decision_for")
 bp.add_app_template_global(queries.decision_for_objective, "decision_for_objective")
 

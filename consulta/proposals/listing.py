@@ -27,6 +27,7 @@ from sqlalchemy import String, and_, event, func, not_, or_, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 from werkzeug.routing import BuildError
 
@@ -258,6 +259,8 @@ def proposal_listing(tavolo, args, user, objectives: list[Objective] | None = No
         .join(cut, cut.c.id == Proposal.id).options(*_card_columns()).order_by(*order)
     ).all()
     proposals = [row[0] for row in rows]
+    for proposal in proposals:  # the cards ask it what the user may read: it is the tavolo at hand
+        set_committed_value(proposal, "tavolo", tavolo)
     total = base
     if counted is not None:
         # Counted beside the page's rows; an empty page (past the end, nothing found) asks on its own.

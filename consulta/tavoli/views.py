@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -19,8 +21,10 @@ from wtforms.fields.choices import SelectChoice
 
 from consulta.core import layout
 from consulta.core.errors import abort_with
+from consulta.core.fragments import cached, content_digest
 from consulta.core.input_guard import paginate
 from consulta.core.submissions import one_time, remember
+from consulta.core.templating import days_left
 from consulta.core.views import load_or_404, require, safe_next_url
 from consulta.extensions import db
 from consulta.plan.forms import AdoptionForm, PlanForm
@@ -126,6 +130,7 @@ def index():
 
 @bp.get("/tavoli/<slug>/")
 def show(slug: str):
+    from consulta.meetings.queries import tavolo_meetings, tavolo_members
     from consulta.moderation.queries import latest_moderation_acts
     from consulta.proposals.listing import proposal_listing
     from consulta.proposals.register import Register
@@ -136,13 +141,28 @@ def show(slug: str):
     if not tavolo.can_manage_objectives(current_user):
         stmt = stmt.where(Objective.status != ObjectiveStatus.draft)
     objectives = list(db.session.execute(stmt.order_by(Objective.position, Objective.id)).unique().scalars())
-    listing = proposal_listing(tavolo, request.args, current_user, objectives=objectives)
     log_entries, more_log = latest_moderation_acts(tavolo, current_user)
-    return render_template(
-        "tavoli/show.html", tavolo=tavolo, objectives=objectives, listing=listing,
-        stats=tavolo_stats([tavolo])[tavolo.id], following=following,
-        register=Register.of(tavolo), log_entries=log_entries, more_log=more_log,
+    context = dict(
+        tavolo=tavolo, objectives=objectives, listing=proposal_listing(tavolo, request.args, current_user,
+                                                                       objectives=objectives),
+        stats=tavolo_stats([tavolo])[tavolo.id], following=following, register=Register.of(tavolo),
+        log_entries=log_entries, more_log=more_log, tm=tavolo_meetings(tavolo, current_user),
+        member_groups=tavolo_members(tavolo),
     )
+
+    def body() -> str:
+        return render_template("tavoli/_show_body.html", **context)
+
+    if current_user.is_authenticated:  # what they may do shows on the page: rendered for them
+        return render_template("tavoli/show.html", tavolo=tavolo, body=Markup(body()))
+
+    def key() -> tuple:
+        # The deadline's two time-dependent figures are the only things the body prints that its data
+        # does not hold.
+        return ("tavolo", str(get_locale()), request.script_root, request.full_path, tavolo.deadline_passed(),
+                days_left(tavolo.proposal_deadline), content_digest(*context.values()))
+
+    return render_template("tavoli/show.html", tavolo=tavolo, body=cached(key, body))
 
 
 @bp.post("/tavoli/<slug>/segui")

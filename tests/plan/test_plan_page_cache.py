@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from jinja2 import meta
 
+from consulta.core.fragments import FragmentCache, cached, fragments
 from consulta.extensions import db
-from consulta.plan.page_cache import FragmentCache, cached, fragments
 from consulta.plan.queries import content_stamp
 from tests.plan.helpers import section, text
 

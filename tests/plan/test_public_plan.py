@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from consulta.core.fragments import fragments
 from consulta.extensions import db
-from consulta.plan.page_cache import fragments
 from consulta.plan.record import (
     BudgetLine,
     Indicator,
