@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import BuildError
 
 from consulta.core.errors import abort_with
@@ -294,6 +295,10 @@ def comment_thread(subject, user, after: str | None = None) -> CommentThread:
     refusal = comment_refusal(subject, user)
     flagged_ids: set[int] = set()
     shown = [*tops, *replies]
+    relation = "proposal" if subject.__tablename__ == "proposal" else "objective"
+    for comment in shown:  # the thread asks each what the user may do: its subject and tavolo are at hand
+        set_committed_value(comment, relation, subject)
+        set_committed_value(comment, "tavolo", subject.tavolo)
     if is_authenticated(user) and shown:
         from consulta.moderation.queries import flagged_comment_ids
 

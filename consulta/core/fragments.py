@@ -24,11 +24,12 @@ from decimal import Decimal
 from enum import Enum
 from threading import Lock
 
-from flask import current_app
+from flask import current_app, render_template, request
+from flask_babel import get_locale
+from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
-from sqlalchemy import inspect
-from sqlalchemy.orm.base import instance_state
+from sqlalchemy import Row
 
 # A body of a 100-action plan weighs some 350 KB, a tavolo page's some 50 KB: a few plans and a few dozen
 # tavolo pages in two languages, and older keys to evict.
@@ -98,9 +99,32 @@ def cached(key_of: Callable[[], Hashable], render: Callable[[], str]) -> Markup:
     return html
 
 
+def visitor_body(template: str, context: dict, *, clock: Callable[[], tuple] = tuple) -> Markup:
+    """A page's content, `template` rendered from `context`: for a visitor who is not signed in, kept under
+    a digest of the context (what the view loaded), the locale and the request's path and query string.
+
+    Whoever is signed in gets it rendered for them (what they may do shows on the page). `clock` gives
+    what the content prints from the time of the request rather than from its data (days left before a
+    deadline, say); the template must print nothing else that the context does not hold."""
+
+    def render() -> str:
+        return render_template(template, **context)
+
+    if current_user.is_authenticated:
+        return Markup(render())
+
+    def key() -> Hashable:
+        return (template, str(get_locale()), request.script_root, request.full_path, clock(),
+                content_digest(*context.values()))
+
+    return cached(key, render)
+
+
 # --------------------------------------------------------------------------- digest of loaded data
 
 _PLAIN = (str, int, float, bool, type(None), datetime, date, time, Decimal, bytes)
+_EXACTLY_PLAIN = frozenset(_PLAIN)
+_ATTRIBUTES: dict = {}  # mapper -> the names of its mapped attributes, in a fixed order
 
 
 def content_digest(*values) -> str:
@@ -109,17 +133,20 @@ def content_digest(*values) -> str:
     relationships, followed). A row already met is named, not walked again; anything else raises
     Uncacheable (its repr may carry an address, or hide what it shows)."""
     out: list = []
-    seen: dict[int, int] = {}
-    _walk(values, out, seen)
+    _walk(values, out, {})
     return hashlib.blake2b(repr(out).encode(), digest_size=16).hexdigest()
 
 
 def _walk(value, out: list, seen: dict[int, int]) -> None:
-    if isinstance(value, _PLAIN):
+    if type(value) in _EXACTLY_PLAIN or isinstance(value, _PLAIN):
         out.append(value)
+        return
+    state = getattr(value, "_sa_instance_state", None)
+    if state is not None and not isinstance(value, type):
+        _walk_row(value, state, out, seen)
     elif isinstance(value, Enum):
         out.append(value.value)
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, list | tuple | Row):
         out.append(len(value))
         for item in value:
             _walk(item, out, seen)
@@ -129,11 +156,9 @@ def _walk(value, out: list, seen: dict[int, int]) -> None:
             _walk(key, out, seen)
             _walk(item, out, seen)
     elif isinstance(value, set | frozenset):
-        out.append(sorted(repr(item) for item in value if isinstance(item, _PLAIN)))
         if any(not isinstance(item, _PLAIN) for item in value):
             raise Uncacheable(type(value).__name__)
-    elif _is_mapped(value):
-        _walk_row(value, out, seen)
+        out.append(sorted(repr(item) for item in value))
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         out.append(type(value).__name__)
         for item in dataclasses.fields(value):
@@ -147,24 +172,22 @@ def _walk(value, out: list, seen: dict[int, int]) -> None:
         raise Uncacheable(type(value).__name__)
 
 
-def _is_mapped(value) -> bool:
-    try:
-        inspect(value)
-    except Exception:  # noqa: BLE001 — sqlalchemy raises NoInspectionAvailable for anything unmapped
-        return False
-    return not isinstance(value, type)
-
-
-def _walk_row(row, out: list, seen: dict[int, int]) -> None:
+def _walk_row(row, state, out: list, seen: dict[int, int]) -> None:
     marker = seen.get(id(row))
     if marker is not None:
         out.append(("row", marker))
         return
     seen[id(row)] = len(seen)
-    state = instance_state(row)
     out.append((type(row).__name__, state.identity))
-    loaded, attributes = state.dict, state.mapper.attrs
-    for name in sorted(loaded):
-        if name in attributes:  # not the instance state, nor values memoised on the object
+    names = _ATTRIBUTES.get(state.mapper)
+    if names is None:
+        names = _ATTRIBUTES[state.mapper] = tuple(sorted(state.mapper.attrs.keys()))
+    loaded = state.dict  # what is loaded: not the instance state, nor values memoised on the object
+    for name in names:
+        if name in loaded:
+            value = loaded[name]
             out.append(name)
-            _walk(loaded[name], out, seen)
+            if type(value) in _EXACTLY_PLAIN:
+                out.append(value)
+            else:
+                _walk(value, out, seen)

@@ -14,6 +14,7 @@ from consulta.accounts.models import User
 from consulta.core import layout
 from consulta.core.audit import AuditEvent
 from consulta.core.errors import abort_with
+from consulta.core.fragments import visitor_body
 from consulta.core.permissions import is_authenticated
 from consulta.core.states import Conflict, TransitionError
 from consulta.core.submissions import remember
@@ -149,6 +150,7 @@ def new(slug: str):
 def show(proposal_id):
     # The comments, votes and moderation domains import proposals.models: imported here to avoid a cycle.
     from consulta.comments.queries import AFTER, comment_thread
+    from consulta.meetings.queries import decision_for
     from consulta.moderation.forms import ActionForm, DismissForm, RestoreForm
     from consulta.moderation.queries import open_flags_of, user_has_flagged
     from consulta.votes.tally import vote_panel
@@ -169,13 +171,13 @@ def show(proposal_id):
                    AuditEvent.action == "proposal.withdraw")
             .order_by(AuditEvent.at.desc()).limit(1)
         ).first()
-    return render_template(
-        "proposals/show.html",
+    context = dict(
         proposal=proposal,
         tavolo=proposal.tavolo,
         merged_here=merged_here,
         withdrawal=withdrawal,
         objective_url=objective_url(proposal.tavolo, proposal.objective_id) if proposal.objective_id else None,
+        decision=decision_for(proposal),
         following=following,
         # The forms only for someone signed in: an anonymous reader gets no session (no CSRF token to
         # keep), so the page can be answered 304 from the first visit.
@@ -189,6 +191,8 @@ def show(proposal_id):
         restore_form=RestoreForm(formdata=None) if signed_in else None,
         dismiss_form=DismissForm(formdata=None) if signed_in else None,
     )
+    return render_template("proposals/show.html", proposal=proposal, tavolo=proposal.tavolo,
+                           body=visitor_body("proposals/_show_body.html", context))
 
 
 # --------------------------------------------------------------------------- edit

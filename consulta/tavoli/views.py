@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -21,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from consulta.core import layout
 from consulta.core.errors import abort_with
-from consulta.core.fragments import cached, content_digest
+from consulta.core.fragments import visitor_body
 from consulta.core.input_guard import paginate
 from consulta.core.submissions import one_time, remember
 from consulta.core.templating import days_left
@@ -150,19 +148,10 @@ def show(slug: str):
         member_groups=tavolo_members(tavolo),
     )
 
-    def body() -> str:
-        return render_template("tavoli/_show_body.html", **context)
-
-    if current_user.is_authenticated:  # what they may do shows on the page: rendered for them
-        return render_template("tavoli/show.html", tavolo=tavolo, body=Markup(body()))
-
-    def key() -> tuple:
-        # The deadline's two time-dependent figures are the only things the body prints that its data
-        # does not hold.
-        return ("tavolo", str(get_locale()), request.script_root, request.full_path, tavolo.deadline_passed(),
-                days_left(tavolo.proposal_deadline), content_digest(*context.values()))
-
-    return render_template("tavoli/show.html", tavolo=tavolo, body=cached(key, body))
+    # The deadline's two time-dependent figures are all the content prints that its data does not hold.
+    body = visitor_body("tavoli/_show_body.html", context,
+                        clock=lambda: (tavolo.deadline_passed(), days_left(tavolo.proposal_deadline)))
+    return render_template("tavoli/show.html", tavolo=tavolo, body=body)
 
 
 @bp.post("/tavoli/<slug>/segui")
