@@ -1,5 +1,5 @@
-"""Read-side helpers of the meetings domain, also used by other domains' pages: tavolo_members(tavolo) and
-tavolo_meetings(tavolo, user) by the tavolo page's view, decision_for(proposal) through a template global.
+"""Read-side helpers of the meetings domain, also used by other domains' pages: member_organisations(tavolo)
+and tavolo_meetings(tavolo, user) by the tavolo page's view, decision_for(proposal) by the proposal page's.
 Each costs a fixed number of queries."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, load_only, selectinload
 
 from consulta.core.db import utcnow
 from consulta.extensions import db
@@ -79,6 +79,20 @@ def accepted_members(tavolo_id: int) -> list[TavoloMember]:
 def tavolo_members(tavolo) -> list[CategoryGroup]:
     """The accepted member organisations of `tavolo`, grouped by stakeholder category."""
     return group_by_category(accepted_members(tavolo.id), key=lambda m: m.organisation.type)
+
+
+def member_organisations(tavolo) -> list[CategoryGroup]:
+    """The names of `tavolo`'s accepted member organisations, grouped by stakeholder category (the tavolo
+    page's panel: not their delegates, nor their comuni)."""
+    from consulta.organisations.models import Organisation
+
+    organisations = db.session.execute(
+        select(Organisation).join(TavoloMember, TavoloMember.organisation_id == Organisation.id)
+        .where(TavoloMember.tavolo_id == tavolo.id, TavoloMember.status == MemberStatus.accepted)
+        .options(load_only(Organisation.name, Organisation.type), lazyload(Organisation.comune))
+        .order_by(Organisation.name, TavoloMember.id)
+    ).scalars().all()
+    return group_by_category(organisations, key=lambda organisation: organisation.type)
 
 
 def pending_members(tavolo_id: int) -> list[TavoloMember]:

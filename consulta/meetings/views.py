@@ -60,7 +60,6 @@ MEETINGS_PER_PAGE = 20
 
 # --- template globals for other domains' pages ---------------------------------
 
-bp.add_app_template_global(queries.decision_for, "decision_for")
 bp.add_app_template_global(queries.decision_for_objective, "decision_for_objective")
 
 

@@ -186,8 +186,8 @@ def _card_columns():
                   Proposal.organisation_id, Proposal.category, Proposal.title, Proposal.channel,
                   Proposal.protocol_number, Proposal.state, Proposal.visibility, Proposal.hidden_reason, Proposal.hidden_note,
                   Proposal.hidden_by_flags, Proposal.listed_at, Proposal.votes_for_count, Proposal.comments_count),
-        joinedload(Proposal.author).load_only(User.display_name),
-        joinedload(Proposal.organisation).load_only(Organisation.name, Organisation.type),
+        joinedload(Proposal.author).load_only(User.display_name).lazyload(User.comune),
+        joinedload(Proposal.organisation).load_only(Organisation.name, Organisation.type).lazyload(Organisation.comune),
     )
 
 

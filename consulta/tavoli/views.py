@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from wtforms.fields.choices import SelectChoice
 
+from consulta.accounts.models import User
 from consulta.core import layout
 from consulta.core.errors import abort_with
 from consulta.core.fragments import visitor_body
@@ -64,7 +65,8 @@ def _tavolo_statement(slug: str):
     """The tavolo by slug, with what its pages show (its plan, its facilitators); 404 for an impossible slug."""
     if len(slug) > SLUG_MAX:
         abort_with(404, _("Tavolo non trovato."))
-    return select(Tavolo).where(Tavolo.slug == slug).options(joinedload(Tavolo.plan), joinedload(Tavolo.facilitators))
+    return select(Tavolo).where(Tavolo.slug == slug).options(
+        joinedload(Tavolo.plan), joinedload(Tavolo.facilitators).lazyload(User.comune))
 
 
 def _visible(tavolo: Tavolo | None) -> Tavolo:
@@ -128,7 +130,7 @@ def index():
 
 @bp.get("/tavoli/<slug>/")
 def show(slug: str):
-    from consulta.meetings.queries import tavolo_meetings, tavolo_members
+    from consulta.meetings.queries import member_organisations, tavolo_meetings
     from consulta.moderation.queries import latest_moderation_acts
     from consulta.proposals.listing import proposal_listing
     from consulta.proposals.register import Register
@@ -145,7 +147,7 @@ def show(slug: str):
                                                                        objectives=objectives),
         stats=tavolo_stats([tavolo])[tavolo.id], following=following, register=Register.of(tavolo),
         log_entries=log_entries, more_log=more_log, tm=tavolo_meetings(tavolo, current_user),
-        member_groups=tavolo_members(tavolo),
+        member_groups=member_organisations(tavolo),
     )
 
     # The deadline's two time-dependent figures are all the content prints that its data does not hold.

@@ -17,6 +17,7 @@ from consulta.core.notify import Notification
 from consulta.extensions import db
 from consulta.meetings.canonical import content_hash
 from consulta.meetings.models import Attendance, Decision, Dissent, ImmutableMinutes, Minutes
+from consulta.meetings.queries import decision_for
 from consulta.tavoli.models import Follow
 from tests.database import sql_connection
 from tests.meetings.helpers import page_text
@@ -110,16 +111,14 @@ def test_the_proposal_page_partial_shows_the_decision_with_a_link_to_the_minutes
     proposal = db.session.get(type(staged["centro"]), staged["centro"].id)
 
     with app.test_request_context("/"):
-        html = render_template_string(
-            '{% set decision = decision_for(proposal) %}{% include "meetings/_proposal_decision.html" %}',
-            proposal=proposal)
+        html = render_template_string('{% include "meetings/_proposal_decision.html" %}',
+                                      decision=decision_for(proposal))
 
     assert "Decisione del tavolo" in html and "Accolta" in html
     assert f'href="/verbali/{staged["minutes"].id}/"' in html
     with app.test_request_context("/"):
-        assert render_template_string(
-            '{% set decision = decision_for(proposal) %}{% include "meetings/_proposal_decision.html" %}',
-            proposal=staged["rinvio"]).strip() != ""  # a deferral is shown too
+        assert render_template_string('{% include "meetings/_proposal_decision.html" %}',
+                                      decision=decision_for(staged["rinvio"])).strip() != ""  # a deferral too
 
 
 @pytest.mark.parametrize(("text", "with_attendance", "message"), [
