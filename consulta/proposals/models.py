@@ -213,9 +213,12 @@ class Proposal(db.Model):
         Index("ix_proposal_tavolo_created", "tavolo_id", "created_at"),
         # One index per order the tavolo's list offers (consulta.proposals.listing.SORTS), read backwards
         # for the descending orders: a page is cut on the index, never by sorting the tavolo's proposals.
-        Index("ix_proposal_tavolo_listed", "tavolo_id", "listed_at", "id"),
-        Index("ix_proposal_tavolo_votes", "tavolo_id", "votes_for_count", "listed_at", "id"),
-        Index("ix_proposal_tavolo_comments", "tavolo_id", "comments_count", "listed_at", "id"),
+        # State and visibility ride along, so that who may see a proposal is read off the index too: a
+        # page far down the list skips its thousands of rows without visiting one of them.
+        Index("ix_proposal_tavolo_listed", "tavolo_id", "listed_at", "id", "state", "visibility"),
+        Index("ix_proposal_tavolo_votes", "tavolo_id", "votes_for_count", "listed_at", "id", "state", "visibility"),
+        Index("ix_proposal_tavolo_comments", "tavolo_id", "comments_count", "listed_at", "id", "state",
+              "visibility"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
