@@ -254,6 +254,16 @@ def _chunk_key(subject: Any, user: Any, after: str | None) -> Any:
     return key
 
 
+def _who_wrote():
+    """A comment's author and organisation as the thread shows them: their names, not their comuni."""
+    from consulta.accounts.models import User
+    from consulta.comments.models import Comment
+    from consulta.organisations.models import Organisation
+
+    return (joinedload(Comment.author).lazyload(User.comune),
+            joinedload(Comment.organisation).lazyload(Organisation.comune))
+
+
 def comment_thread(subject, user, after: str | None = None) -> CommentThread:
     """The chunk of the discussion after top-level comment `after` (an id from the query string; None:
     the first chunk), as `user` sees it."""
@@ -263,7 +273,7 @@ def comment_thread(subject, user, after: str | None = None) -> CommentThread:
     key = _chunk_key(subject, user, after)
     in_order = (Comment.created_at, Comment.id)
     stmt = (_top_level(subject, user, Comment)
-            .options(joinedload(Comment.author), joinedload(Comment.organisation))
+            .options(*_who_wrote())
             .order_by(*in_order).limit(size + 1))
     if key is not None:
         stmt = stmt.where(_after(key))
@@ -275,7 +285,7 @@ def comment_thread(subject, user, after: str | None = None) -> CommentThread:
     if nodes:
         replies = db.session.execute(
             _seen_by(select(Comment).where(Comment.parent_id.in_(list(nodes))), subject, user)
-            .options(joinedload(Comment.author), joinedload(Comment.organisation))
+            .options(*_who_wrote())
             .order_by(*in_order)
         ).unique().scalars().all()
     for reply in replies:
