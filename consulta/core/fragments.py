@@ -31,15 +31,16 @@ from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
 from sqlalchemy import Row
 
-# A body of a 100-action plan weighs some 350 KB, a tavolo page's some 50 KB: a few plans and a few dozen
-# tavolo pages in two languages, and older keys to evict.
-MAX_ENTRIES = 64
+# How many bodies each worker keeps, by kind: a body of a 100-action plan weighs some 350 KB (a few plans
+# in two languages), a tavolo's or a proposal's page 50–100 KB (the pages visitors read most, while a
+# crawler walking every proposal only evicts pages, never the plan).
+SIZES = {"plan": 16, "pages": 128}
 
 
 class FragmentCache:
     """A bounded least-recently-used map of rendered HTML; safe for a threaded worker."""
 
-    def __init__(self, size: int = MAX_ENTRIES):
+    def __init__(self, size: int):
         self.size = size
         self._entries: OrderedDict[Hashable, Markup] = OrderedDict()
         self._lock = Lock()
@@ -69,16 +70,19 @@ class FragmentCache:
 EXTENSION = "consulta_fragments"
 
 
-def fragments() -> FragmentCache:
-    """This app's cache (each gunicorn worker has its own)."""
-    return current_app.extensions.setdefault(EXTENSION, FragmentCache())
+def fragments(kind: str = "pages") -> FragmentCache:
+    """This app's cache of `kind` (each gunicorn worker has its own)."""
+    caches = current_app.extensions.setdefault(EXTENSION, {})
+    if kind not in caches:
+        caches[kind] = FragmentCache(SIZES[kind])
+    return caches[kind]
 
 
 class Uncacheable(Exception):
     """The value holds something whose printed form cannot be read off it: render without the cache."""
 
 
-def cached(key_of: Callable[[], Hashable], render: Callable[[], str]) -> Markup:
+def cached(key_of: Callable[[], Hashable], render: Callable[[], str], kind: str = "pages") -> Markup:
     """The HTML kept for key_of(), else render() and keep it.
 
     It is kept only if the key is the same after rendering: a change committed meanwhile might be half in
@@ -87,7 +91,7 @@ def cached(key_of: Callable[[], Hashable], render: Callable[[], str]) -> Markup:
         key = key_of()
     except Uncacheable:
         return Markup(render())
-    cache = fragments()
+    cache = fragments(kind)
     html = cache.get(key)
     if html is None:
         html = Markup(render())

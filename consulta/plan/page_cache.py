@@ -43,4 +43,4 @@ def plan_body(plan: Plan) -> Markup:
             plan=plan, record=queries.plan_context(plan), comuni=Comune.all_sorted(), pending=pending,
             status_counts=queries.status_counts(plan.id) if plan.is_adopted else None)
 
-    return cached(key, render)
+    return cached(key, render, kind="plan")

@@ -33,9 +33,9 @@ def page(client, plan) -> str:
 def kept(client, plan) -> str:
     """The page once its body is kept: the first request renders it, the second reads it."""
     page(client, plan)
-    bodies = len(fragments())
+    bodies = len(fragments("plan"))
     html = page(client, plan)
-    assert len(fragments()) == bodies > 0
+    assert len(fragments("plan")) == bodies > 0
     return html
 
 
@@ -150,7 +150,7 @@ def test_each_language_has_its_own_body(client, plan, action):
     assert "Risorse del piano" not in english
     client.get("/lingua/it")
     assert page(client, plan) == italian
-    assert len(fragments()) == 2
+    assert len(fragments("plan")) == 2
 
 
 # --------------------------------------------------------------------------- other domains' changes
@@ -202,7 +202,7 @@ def test_each_viewer_gets_their_own_controls_and_tavoli_around_the_same_body(
     assert "Tavolo in bozza" not in anonymous and "Tavolo in bozza" in facilitating
     assert "Esci" in facilitating and "Esci" not in anonymous  # the signed-in header
     assert body(anonymous) == body(facilitating) == body(administering)
-    assert len(fragments()) == 1
+    assert len(fragments("plan")) == 1
 
 
 # --------------------------------------------------------------------------- kept equals fresh
@@ -254,10 +254,10 @@ def test_a_body_rendered_while_the_plan_changed_is_not_kept(app, plan, action, a
         db.session.commit()
         return "<p>corpo</p>"
 
-    assert cached(lambda: content_stamp(plan.id), render) == "<p>corpo</p>"
-    assert len(fragments()) == 0
-    assert cached(lambda: content_stamp(plan.id), lambda: "<p>dopo</p>") == "<p>dopo</p>"
-    assert cached(lambda: content_stamp(plan.id), lambda: "<p>mai</p>") == "<p>dopo</p>"
+    assert cached(lambda: content_stamp(plan.id), render, kind="plan") == "<p>corpo</p>"
+    assert len(fragments("plan")) == 0
+    assert cached(lambda: content_stamp(plan.id), lambda: "<p>dopo</p>", kind="plan") == "<p>dopo</p>"
+    assert cached(lambda: content_stamp(plan.id), lambda: "<p>mai</p>", kind="plan") == "<p>dopo</p>"
 
 
 def test_the_cache_keeps_the_most_recently_used_bodies():
@@ -274,4 +274,4 @@ def test_plans_have_their_own_bodies(client, plan, action, create_plan):
     other = create_plan(title="Piano Sociale di Zona 2028–2030", period_start=2028, period_end=2030)
     assert "Centro diurno Alzheimer" in kept(client, plan)
     assert "Centro diurno Alzheimer" not in page(client, other)
-    assert len(fragments()) == 2
+    assert len(fragments("plan")) == 2
