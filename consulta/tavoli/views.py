@@ -187,11 +187,11 @@ def objective(slug: str, objective_id: int):
         select(ObjectiveRevision).where(ObjectiveRevision.objective_id == objective.id)
         .order_by(ObjectiveRevision.number)
     ).unique().scalars())
-    return render_template(
-        "tavoli/objective.html", tavolo=tavolo, objective=objective, revisions=revisions, subject=objective,
-        thread=comment_thread(objective, current_user, request.args.get(AFTER)),
-        panel=vote_panel(objective, current_user),
-    )
+    context = dict(tavolo=tavolo, objective=objective, revisions=revisions, subject=objective,
+                   thread=comment_thread(objective, current_user, request.args.get(AFTER)),
+                   panel=vote_panel(objective, current_user))
+    return render_template("tavoli/objective.html", tavolo=tavolo, objective=objective,
+                           body=visitor_body("tavoli/_objective_body.html", context))
 
 
 def _revision_number(name: str, default: int) -> int:

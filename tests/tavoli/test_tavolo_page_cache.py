@@ -268,3 +268,34 @@ def test_the_digest_follows_what_is_loaded_and_refuses_what_it_cannot_read(app, 
     rendered = []
     html = cached(lambda: ("k", content_digest(object())), lambda: rendered.append(1) or "<p>x</p>")
     assert html == "<p>x</p>" and rendered == [1] and len(fragments()) == 0
+
+
+# --------------------------------------------------------------------------- the objective page
+
+def test_the_objective_page_is_kept_for_visitors_and_follows_its_changes(client, login, lively, facilitator,
+                                                                         create_comment, create_user,
+                                                                         bodies_rendered):
+    from consulta.tavoli import operations
+
+    tavolo, objective = lively["tavolo"], lively["objective"]
+    url = f"/tavoli/{tavolo.slug}/obiettivi/{objective.id}/"
+
+    def objective_page() -> str:
+        response = client.get(url)
+        assert response.status_code == 200
+        return words(response.get_data(as_text=True))
+
+    objective_page()
+    before = objective_page()
+    assert len(fragments()) == 1 and "Strumenti di facilitazione" not in before
+
+    create_comment(objective, create_user(email="obiettivo@example.org"), body="Anche nelle frazioni.")
+    assert "Anche nelle frazioni." in objective_page()
+    operations.update_objective(objective, facilitator, title="Più assistenza domiciliare e di prossimità",
+                                body="Testo rivisto.", note="Dopo l'incontro")
+    db.session.commit()
+    after = objective_page()
+    assert "Più assistenza domiciliare e di prossimità" in after and "Testo rivisto." in after
+
+    login(facilitator)
+    assert "Strumenti di facilitazione" in objective_page()
