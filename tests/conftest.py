@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import template_rendered
 from flask.testing import FlaskClient, FlaskCliRunner
 from itsdangerous import URLSafeTimedSerializer
 
@@ -513,6 +514,20 @@ def count_queries(app):
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", counter)
     return counting
+
+
+@pytest.fixture
+def renders_of(app):
+    """renders_of(name) -> a function that says how many times template `name` has been rendered so far in
+    the test (Flask's template_rendered signal)."""
+    names: list[str] = []
+
+    def record(sender, template, context, **extra):
+        names.append(template.name)
+
+    template_rendered.connect(record, app)
+    yield lambda name: lambda: names.count(name)
+    template_rendered.disconnect(record, app)
 
 
 # --------------------------------------------------------------------------- browser

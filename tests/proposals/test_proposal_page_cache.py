@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import template_rendered
 
 from consulta.core.fragments import fragments
 from consulta.extensions import db
@@ -16,16 +15,9 @@ BODY = "proposals/_show_body.html"
 
 
 @pytest.fixture
-def bodies_rendered(app):
-    rendered: list[str] = []
-
-    def record(sender, template, context, **extra):
-        if template.name == BODY:
-            rendered.append(template.name)
-
-    template_rendered.connect(record, app)
-    yield rendered
-    template_rendered.disconnect(record, app)
+def bodies_rendered(renders_of):
+    """How many times the page's content has been rendered so far."""
+    return renders_of(BODY)
 
 
 @pytest.fixture
@@ -44,9 +36,9 @@ def page(client, proposal) -> str:
 
 def kept(client, proposal, bodies_rendered) -> str:
     page(client, proposal)
-    rendered = len(bodies_rendered)
+    rendered = bodies_rendered()
     html = page(client, proposal)
-    assert len(bodies_rendered) == rendered, "the second request rendered the content again"
+    assert bodies_rendered() == rendered, "the second request rendered the content again"
     return html
 
 
@@ -61,7 +53,7 @@ def words(html: str) -> str:
 
 def test_a_visitor_gets_the_content_rendered_once_and_it_is_the_fresh_page(client, proposal, bodies_rendered):
     html = kept(client, proposal, bodies_rendered)
-    assert len(bodies_rendered) == 1
+    assert bodies_rendered() == 1
     assert "Servirebbe anche il trasporto." in html and "Auser Narni" in html
     assert "csrf_token" not in html
     assert html == fresh(client, proposal)

@@ -9,7 +9,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import template_rendered
 
 from consulta.core import templating
 from consulta.core.db import utcnow
@@ -21,17 +20,9 @@ BODY = "tavoli/_show_body.html"
 
 
 @pytest.fixture
-def bodies_rendered(app):
-    """How many times the tavolo page's content has been rendered, as a list to read at any moment."""
-    rendered: list[str] = []
-
-    def record(sender, template, context, **extra):
-        if template.name == BODY:
-            rendered.append(template.name)
-
-    template_rendered.connect(record, app)
-    yield rendered
-    template_rendered.disconnect(record, app)
+def bodies_rendered(renders_of):
+    """How many times the page's content has been rendered so far."""
+    return renders_of(BODY)
 
 
 @pytest.fixture
@@ -65,9 +56,9 @@ def content(html: str) -> str:
 def kept(client, tavolo, bodies_rendered, query: str = "") -> str:
     """The page once its content is kept: the first request renders it, the second reads it."""
     page(client, tavolo, query)
-    rendered = len(bodies_rendered)
+    rendered = bodies_rendered()
     html = page(client, tavolo, query)
-    assert len(bodies_rendered) == rendered, "the second request rendered the content again"
+    assert bodies_rendered() == rendered, "the second request rendered the content again"
     return html
 
 
@@ -88,7 +79,7 @@ def test_a_visitor_gets_the_content_rendered_once(client, lively, bodies_rendere
     first = page(client, tavolo)
     second = page(client, tavolo)
     third = page(client, tavolo)
-    assert len(bodies_rendered) == 1
+    assert bodies_rendered() == 1
     assert first == second == third
     assert "Un centro diurno a Narni" in first and "Primo incontro del tavolo" in first
     assert "Cooperativa Il Ponte" in first and "Chiara Benedetti" in first
@@ -249,7 +240,7 @@ def test_signed_in_people_get_the_page_rendered_for_them(client, login, lively, 
     login(facilitator)
     assert "Coda di moderazione" in page(client, tavolo)
     assert len(fragments()) == 1  # only the visitors' page is kept
-    assert len(bodies_rendered) == 4
+    assert bodies_rendered() == 4
 
 
 # --------------------------------------------------------------------------- the digest
