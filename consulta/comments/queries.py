@@ -17,6 +17,7 @@ flags, at most one for the tavolo's facilitators, and on a later chunk its key a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from flask import abort, current_app, url_for
@@ -254,6 +255,7 @@ def _chunk_key(subject: Any, user: Any, after: str | None) -> Any:
     return key
 
 
+@cache  # built once (the mappers are configured by then): loader options cost more to build than to run
 def _who_wrote():
     """A comment's author and organisation as the thread shows them: their names, not their comuni."""
     from consulta.accounts.models import User

@@ -26,6 +26,7 @@ from threading import Lock
 
 from flask import current_app, render_template, request
 from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from markupsafe import Markup
@@ -170,7 +171,7 @@ def _walk(value, out: list, seen: dict[int, int]) -> None:
     elif isinstance(value, Pagination):
         out.extend((value.page, value.per_page, value.total, getattr(value, "next_cursor", None)))
         _walk(value.items, out, seen)
-    elif hasattr(value, "__html__") or type(value).__name__ == "LazyString":
+    elif isinstance(value, LazyString):
         out.append(str(value))  # translated text: the locale is part of every key
     else:
         raise Uncacheable(type(value).__name__)
